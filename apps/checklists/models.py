@@ -1,0 +1,109 @@
+from django.db import models, transaction
+
+from apps.core.models import PublicModel
+
+SEVERITIES = [(s, s) for s in ["blocker", "high", "medium", "low", "info"]]
+
+
+class ChecklistTemplate(PublicModel):
+    """A versioned checklist. workspace=None is the system default roadmap; workspaces copy and edit."""
+
+    workspace = models.ForeignKey("tenants.Workspace", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="templates")
+    name = models.CharField(max_length=120)
+    version = models.PositiveIntegerField(default=1)
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
+
+    class Meta:
+        ordering = ["name", "-version"]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+    @classmethod
+    def default(cls):
+        """The system roadmap template at the current ROADMAP_VERSION (created on first use)."""
+        from .roadmap import ROADMAP_VERSION, STAGES
+
+        template = cls.objects.filter(workspace=None, version=ROADMAP_VERSION).first()
+        if template:
+            return template
+        with transaction.atomic():
+            template = cls.objects.create(workspace=None, name="Launch readiness roadmap", version=ROADMAP_VERSION)
+            for number, name, items in STAGES:
+                stage = TemplateStage.objects.create(template=template, number=number, name=name)
+                TemplateItem.objects.bulk_create(
+                    TemplateItem(stage=stage, position=i, title=title, check_id=check_id, severity=severity,
+                                 guidance=guidance)
+                    for i, (title, check_id, severity, guidance) in enumerate(items, start=1)
+                )
+        return template
+
+    @transaction.atomic
+    def copy_to(self, workspace, name=None):
+        copy = ChecklistTemplate.objects.create(
+            workspace=workspace, name=name or self.name, version=1, based_on=self
+        )
+        for stage in self.stages.prefetch_related("items"):
+            new_stage = TemplateStage.objects.create(template=copy, number=stage.number, name=stage.name)
+            TemplateItem.objects.bulk_create(
+                TemplateItem(stage=new_stage, position=item.position, title=item.title, check_id=item.check_id,
+                             severity=item.severity, guidance=item.guidance)
+                for item in stage.items.all()
+            )
+        return copy
+
+
+class TemplateStage(PublicModel):
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="stages")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+
+class TemplateItem(PublicModel):
+    stage = models.ForeignKey(TemplateStage, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    check_id = models.CharField(max_length=60, blank=True, help_text="Automated check id, if any.")
+    severity = models.CharField(max_length=10, choices=SEVERITIES, default="medium")
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self):
+        return self.title
+
+
+class SprintItem(PublicModel):
+    """A sprint's snapshot of one template item, with its status and evidence."""
+
+    STATUSES = [(s, s) for s in ["todo", "pass", "warn", "fail", "na"]]
+
+    sprint = models.ForeignKey("sprints.Sprint", on_delete=models.CASCADE, related_name="items")
+    stage_number = models.PositiveSmallIntegerField()
+    stage_name = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    check_id = models.CharField(max_length=60, blank=True)
+    severity = models.CharField(max_length=10, choices=SEVERITIES, default="medium")
+    status = models.CharField(max_length=4, choices=STATUSES, default="todo")
+    evidence_text = models.TextField(blank=True, max_length=5000)
+    evidence_link = models.URLField(blank=True, max_length=500)
+    owner = models.CharField(max_length=120, blank=True)
+    updated_by = models.ForeignKey("tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["stage_number", "position"]
+        indexes = [models.Index(fields=["sprint", "stage_number", "position"])]
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,199 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from apps.core.domains import DomainError, is_under, normalize_domain, to_unicode
+from apps.core.models import PublicModel
+
+ENVIRONMENTS = ["development", "staging", "production"]
+
+env_var_name = RegexValidator(
+    r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+    "Use the variable's name only (letters, digits, underscores), like STRIPE_SECRET_KEY — never its value.",
+)
+
+
+def validate_domain(value):
+    try:
+        normalize_domain(value)
+    except DomainError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class Client(PublicModel):
+    """A founder's company whose product the workspace is preparing for launch."""
+
+    workspace = models.ForeignKey("tenants.Workspace", on_delete=models.CASCADE, related_name="clients")
+    name = models.CharField(max_length=120)
+    domain = models.CharField(max_length=253, validators=[validate_domain],
+                              help_text="The primary domain, e.g. example.com (Unicode is fine).")
+    notes = models.TextField(blank=True, help_text="Consultant-private; founders never see this.")
+    network_profile = models.CharField(max_length=40, default="internet",
+                                       help_text="Set by operators: which network the scanner uses.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["workspace", "name"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def domain_unicode(self):
+        return to_unicode(self.domain)
+
+    def clean(self):
+        if self.domain:
+            try:
+                self.domain = normalize_domain(self.domain)
+            except DomainError as exc:
+                raise ValidationError({"domain": str(exc)}) from None
+
+
+class Hostname(PublicModel):
+    ROLES = [(r, r) for r in ["apex", "www", "app", "api", "docs", "auth", "status", "other"]]
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="hostnames")
+    name = models.CharField(max_length=253, validators=[validate_domain])
+    role = models.CharField(max_length=10, choices=ROLES, default="other")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="unique_hostname_per_client")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if not self.name:
+            return
+        try:
+            self.name = normalize_domain(self.name)
+        except DomainError as exc:
+            raise ValidationError({"name": str(exc)}) from None
+        if self.client_id and not is_under(self.name, self.client.domain):
+            raise ValidationError({"name": f"The hostname must lie under {self.client.domain}."})
+
+
+class Endpoint(PublicModel):
+    KINDS = [(k, k) for k in ["homepage", "login", "health", "chat", "checkout", "other"]]
+    METHODS = [("GET", "GET"), ("POST", "POST"), ("HEAD", "HEAD")]
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="endpoints")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    url = models.URLField(max_length=500, help_text="Full https:// URL on the client's domain.")
+    method = models.CharField(max_length=6, choices=METHODS, default="GET")
+    request_template = models.TextField(
+        blank=True, max_length=4000,
+        help_text='For chat endpoints: a JSON body with a {prompt} placeholder, e.g. {"message": "{prompt}"}.',
+    )
+
+    class Meta:
+        ordering = ["kind", "url"]
+
+    def __str__(self):
+        return f"{self.kind}: {self.url}"
+
+    def clean(self):
+        from urllib.parse import urlsplit
+
+        if not self.url:
+            return
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https"):
+            raise ValidationError({"url": "Use an http:// or https:// URL."})
+        try:
+            host = normalize_domain(parts.hostname or "")
+        except DomainError as exc:
+            raise ValidationError({"url": f"The URL's host is not usable: {exc}"}) from None
+        if self.client_id and not is_under(host, self.client.domain):
+            raise ValidationError({"url": f"The URL must be on {self.client.domain} or one of its subdomains."})
+        if self.request_template:
+            import json
+
+            try:
+                json.loads(self.request_template.replace("{prompt}", "test"))
+            except ValueError:
+                raise ValidationError({"request_template": "The template must be JSON (with {prompt})."}) from None
+            if "{prompt}" not in self.request_template:
+                raise ValidationError({"request_template": "The template needs a {prompt} placeholder."})
+
+
+class EmailSetup(models.Model):
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="email_setup")
+    approved_spf_senders = models.JSONField(default=list, blank=True,
+                                            help_text="SPF includes the client approves, e.g. _spf.google.com.")
+    dkim_selectors = models.JSONField(default=list, blank=True, help_text="DKIM selectors, e.g. google, s1.")
+
+    def __str__(self):
+        return f"Email setup of {self.client}"
+
+
+class EnvVar(PublicModel):
+    """An environment variable's *name* and where it lives. Values are never collected."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="env_vars")
+    name = models.CharField(max_length=128, validators=[env_var_name])
+    environments = models.JSONField(default=list, blank=True, help_text="Where it exists.")
+    where_stored = models.CharField(max_length=200, blank=True, help_text="e.g. Vercel project settings")
+    required = models.BooleanField(default=True)
+    secret = models.BooleanField(default=False)
+    rotation_due = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="unique_env_var_per_client")]
+
+    def __str__(self):
+        return self.name
+
+
+class VendorAccount(PublicModel):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="vendor_accounts")
+    vendor = models.CharField(max_length=100)
+    purpose = models.CharField(max_length=200, blank=True)
+    owner = models.CharField(max_length=120, blank=True, help_text="The person who owns the account.")
+    login_identity = models.CharField(max_length=200, blank=True, help_text="The login email or SSO identity.")
+    two_factor = models.BooleanField("2FA on", default=False)
+    billing_owner = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["vendor"]
+
+    def __str__(self):
+        return self.vendor
+
+
+class RunbookStep(PublicModel):
+    KINDS = [("deploy", "Deploy"), ("rollback", "Rollback")]
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="runbook_steps")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    position = models.PositiveSmallIntegerField(default=1)
+    text = models.CharField(max_length=500)
+    command = models.CharField(max_length=500, blank=True)
+    last_tested = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "position"]
+
+    def __str__(self):
+        return f"{self.kind} {self.position}: {self.text}"
+
+
+class Owner(PublicModel):
+    """Who owns an area after handover (DNS, billing, on-call, …)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="owners")
+    area = models.CharField(max_length=100)
+    person = models.CharField(max_length=120)
+    contact = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["area"]
+
+    def __str__(self):
+        return f"{self.area}: {self.person}"

@@ -1,0 +1,1 @@
+# Views arrive with this app's features.

@@ -1,0 +1,28 @@
+import uuid
+
+import pytest
+from django.conf import settings
+
+from apps.core.models import WorkerHeartbeat
+from apps.core.tasks import heartbeat
+from tests.worker import WorkerProcess, wait_for
+
+
+@pytest.fixture
+def worker(transactional_db):
+    process = WorkerProcess(queues="default").start()
+    yield process
+    process.stop()
+
+
+@pytest.mark.worker
+def test_a_real_worker_consumes_a_task_through_the_configured_broker(worker):
+    # Not eager: the task is published to the broker and a separate process writes the row.
+    assert not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
+    heartbeat.delay(uuid.uuid4().hex)
+    beat = wait_for(lambda: WorkerHeartbeat.objects.filter(hostname__startswith=worker.node).first(),
+                    message=f"heartbeat from {worker.node}\n{worker.log()}")
+    assert beat.beats == 1
+    assert beat.queue == "default"
+    expected = "redis" if settings.REDIS_URL else "filesystem"
+    assert settings.CELERY_BROKER_URL.startswith(expected)

@@ -1,0 +1,101 @@
+"""The one scoping path for tenant data (healthchecks style).
+
+Every view fetches tenant objects through these helpers. They return the object and the viewer's role,
+or raise Http404 for anybody outside — never 403, so outsiders cannot probe which ids exist.
+
+Roles: "owner" / "consultant" (members of the client's workspace) and "founder" (ClientAccess to the client).
+"""
+
+from django.db.models import Q
+from django.http import Http404
+
+from apps.clients.models import Client
+from apps.sprints.models import Sprint
+
+from .models import ClientAccess, Membership, Workspace
+
+CONSULTANT_ROLES = ("owner", "consultant")
+
+
+def _user(request):
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404
+    return user
+
+
+def workspaces_of(user):
+    return Workspace.objects.filter(memberships__user=user)
+
+
+def clients_of(user):
+    """Every client the user may see: all clients of their workspaces plus clients they are founder of."""
+    return Client.objects.filter(
+        Q(workspace__in=Workspace.objects.filter(memberships__user=user).values("pk"))
+        | Q(pk__in=ClientAccess.objects.filter(user=user).values("client_id"))
+    )
+
+
+def consultant_clients_of(user):
+    return Client.objects.filter(workspace__in=Workspace.objects.filter(memberships__user=user).values("pk"))
+
+
+def role_for_workspace(user, workspace_id):
+    membership = Membership.objects.filter(user=user, workspace_id=workspace_id).only("role").first()
+    return membership.role if membership else None
+
+
+def role_for_client(user, client):
+    role = role_for_workspace(user, client.workspace_id)
+    if role:
+        return role
+    if ClientAccess.objects.filter(user=user, client=client).exists():
+        return "founder"
+    return None
+
+
+def get_workspace_for(request, workspace_id, *, owner=False):
+    """(workspace, role) for a member; owner=True admits owners only."""
+    user = _user(request)
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    role = role_for_workspace(user, workspace_id) if workspace else None
+    if role is None or (owner and role != "owner"):
+        raise Http404
+    return workspace, role
+
+
+def get_client_for(request, client_id, *, consultant=False):
+    """(client, role). consultant=True: founders get 404 too (consultant-only pages)."""
+    user = _user(request)
+    client = Client.objects.select_related("workspace").filter(pk=client_id).first()
+    role = role_for_client(user, client) if client else None
+    if role is None or (consultant and role not in CONSULTANT_ROLES):
+        raise Http404
+    return client, role
+
+
+def get_sprint_for(request, sprint_id, *, consultant=False):
+    """(sprint, role), scoped through the sprint's client."""
+    sprint = Sprint.objects.select_related("client", "client__workspace").filter(pk=sprint_id).first()
+    if sprint is None:
+        raise Http404
+    _, role = get_client_for(request, sprint.client_id, consultant=consultant)
+    return sprint, role
+
+
+def get_client_child_for(request, model, pk, *, consultant=False):
+    """(obj, role) for a row with a `client` foreign key (inventories, hostnames, endpoints …)."""
+    obj = model.objects.select_related("client").filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    _, role = get_client_for(request, obj.client_id, consultant=consultant)
+    return obj, role
+
+
+def get_sprint_child_for(request, model, pk, *, consultant=False):
+    """(obj, role) for a row with a `sprint` foreign key (checklist items …)."""
+    obj = model.objects.select_related("sprint", "sprint__client").filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    _, role = get_client_for(request, obj.sprint.client_id, consultant=consultant)
+    return obj, role
