@@ -71,7 +71,7 @@ class Command(BaseCommand):
             created = self.load()
         verb = "Loaded" if created else "Demo already loaded;"
         self.stdout.write(self.style.SUCCESS(f"{verb} demo workspace “Northstar Launch Partners”."))
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         self.stdout.write(f"  owner       {OWNER_EMAIL}")
         self.stdout.write(f"  consultant  {CONSULTANT_EMAIL}")
         self.stdout.write(f"  founder     {FOUNDER_EMAIL}  (sees NovaChat only)")
@@ -80,7 +80,14 @@ class Command(BaseCommand):
     def load(self) -> bool:
         from apps.checklists.models import ChecklistTemplate
         from apps.clients.models import (
-            Client, EmailSetup, Endpoint, EnvVar, Hostname, Owner, RunbookStep, VendorAccount,
+            Client,
+            EmailSetup,
+            Endpoint,
+            EnvVar,
+            Hostname,
+            Owner,
+            RunbookStep,
+            VendorAccount,
         )
         from apps.sprints.models import Sprint
         from apps.tenants.models import ClientAccess, Membership, User, Workspace
