@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 
 from . import emails
 from .access import clients_of, get_client_for, get_invitation_for, get_workspace_for
@@ -234,8 +235,7 @@ def invitation_accept(request, token):
     """The emailed link. Works once, expires; the token is the credential, so no membership is needed."""
     invitation = Invitation.find(token)
     if invitation is None or invitation.is_accepted or invitation.is_expired:
-        status = 404 if invitation is None else 410
-        return render(request, "tenants/invitation_invalid.html", {"invitation": invitation}, status=status)
+        return _invalid_invitation(request, invitation)
 
     context = {"invitation": invitation, "token": token}
     user = request.user
@@ -244,14 +244,14 @@ def invitation_accept(request, token):
             return render(request, "tenants/invitation_accept.html", {**context, "state": "other_account"})
         if request.method == "POST":
             if not invitation.accept(user):
-                invitation.refresh_from_db()
-                return render(request, "tenants/invitation_invalid.html", {"invitation": invitation}, status=410)
+                # Used, revoked or expired since the page was loaded: reload to say which.
+                return _invalid_invitation(request, Invitation.find(token))
             messages.success(request, _welcome(invitation))
             return _landing(invitation)
         return render(request, "tenants/invitation_accept.html", {**context, "state": "confirm"})
 
     if User.email_is_taken(invitation.email):
-        login_url = f"{reverse('tenants:login')}?next={request.path}"
+        login_url = f"{reverse('tenants:login')}?{urlencode({'next': request.path})}"
         return render(request, "tenants/invitation_accept.html",
                       {**context, "state": "log_in", "login_url": login_url})
 
@@ -259,15 +259,22 @@ def invitation_accept(request, token):
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             new_user = form.create_user()
-            if not invitation.accept(new_user):
-                # Someone used the link in the meantime: no account without the invitation.
+            accepted = invitation.accept(new_user)
+            if not accepted:
+                # Someone used (or revoked) the link in the meantime: no account without the invitation.
                 transaction.set_rollback(True)
-                invitation.refresh_from_db()
-                return render(request, "tenants/invitation_invalid.html", {"invitation": invitation}, status=410)
+        if not accepted:
+            return _invalid_invitation(request, Invitation.find(token))
         login(request, new_user, backend=MODEL_BACKEND)
         messages.success(request, _welcome(invitation))
         return _landing(invitation)
     return render(request, "tenants/invitation_accept.html", {**context, "state": "sign_up", "form": form})
+
+
+def _invalid_invitation(request, invitation):
+    """Unknown (404), or used or expired (410): a page that says which, never a 500."""
+    status = 404 if invitation is None else 410
+    return render(request, "tenants/invitation_invalid.html", {"invitation": invitation}, status=status)
 
 
 def _welcome(invitation):
