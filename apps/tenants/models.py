@@ -4,9 +4,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from apps.core.models import PublicModel
 
@@ -51,6 +54,45 @@ class User(AbstractBaseUser, PermissionsMixin):
     def display_name(self):
         return self.name or self.email
 
+    # --- email change: a signed link sent to the new address ------------------------------------------------
+    # The token names the address it changes *from*: once the change is made, the link no longer matches and
+    # cannot be replayed; the signature's timestamp makes it expire.
+    EMAIL_CHANGE_SALT = "tenants.email-change"
+    EMAIL_CHANGE_MAX_AGE = timedelta(days=1)
+
+    def email_change_token(self, new_email: str) -> str:
+        return signing.dumps({"user": self.pk, "from": self.email, "to": new_email.lower()},
+                             salt=self.EMAIL_CHANGE_SALT)
+
+    def email_from_change_token(self, token: str):
+        """The new address this token asks for, or None if it is forged, expired, used or someone else's."""
+        if not token or len(token) > 500:
+            return None
+        try:
+            payload = signing.loads(token, salt=self.EMAIL_CHANGE_SALT,
+                                    max_age=self.EMAIL_CHANGE_MAX_AGE)
+        except signing.BadSignature:  # also SignatureExpired
+            return None
+        if not isinstance(payload, dict) or payload.get("user") != self.pk or payload.get("from") != self.email:
+            return None
+        return payload.get("to") or None
+
+    def change_email(self, new_email: str):
+        """Switch to new_email; ValidationError when another account took it in the meantime."""
+        new_email = new_email.lower()
+        if User.objects.filter(email__iexact=new_email).exclude(pk=self.pk).exists():
+            raise ValidationError("Another account uses that email address now.")
+        self.email = new_email
+        try:
+            with transaction.atomic():
+                self.save(update_fields=["email"])
+        except IntegrityError:
+            raise ValidationError("Another account uses that email address now.") from None
+
+    @classmethod
+    def email_is_taken(cls, email: str) -> bool:
+        return cls.objects.filter(email__iexact=email).exists()
+
 
 class Workspace(PublicModel):
     """A consultancy: the tenant. Everything of a client belongs to exactly one workspace."""
@@ -68,6 +110,37 @@ class Workspace(PublicModel):
     def __str__(self):
         return self.name
 
+    @classmethod
+    def unique_slug(cls, name: str) -> str:
+        base = slugify(name)[:50].strip("-") or "workspace"
+        slug, n = base, 1
+        while cls.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
+
+    @classmethod
+    def create_with_owner(cls, *, name: str, owner) -> "Workspace":
+        """A new workspace with a unique slug derived from its name, owned by owner."""
+        for _attempt in range(5):
+            try:
+                with transaction.atomic():
+                    workspace = cls.objects.create(name=name, slug=cls.unique_slug(name))
+                    Membership.objects.create(user=owner, workspace=workspace, role=Membership.OWNER)
+                    return workspace
+            except IntegrityError:
+                # Another sign-up took the same slug between our check and our insert: pick again.
+                continue
+        raise IntegrityError("Could not find a free slug for this workspace name.")
+
+    def pending_invitations(self):
+        return self.invitations.filter(accepted_at__isnull=True, expires_at__gt=timezone.now()).select_related(
+            "client", "invited_by")
+
+
+class LastOwnerError(Exception):
+    """A workspace must keep at least one owner."""
+
 
 class Membership(models.Model):
     OWNER = "owner"
@@ -84,6 +157,21 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.workspace} ({self.role})"
+
+    @property
+    def is_last_owner(self) -> bool:
+        return self.role == self.OWNER and not self.workspace.memberships.filter(role=self.OWNER).exclude(
+            pk=self.pk).exists()
+
+    def remove(self):
+        """Delete this membership unless it is the workspace's last owner (LastOwnerError)."""
+        with transaction.atomic():
+            # Lock the owner rows so two owners removing each other at once cannot leave none.
+            owners = list(Membership.objects.select_for_update().filter(workspace_id=self.workspace_id,
+                                                                        role=self.OWNER).values_list("pk", flat=True))
+            if self.role == self.OWNER and owners == [self.pk]:
+                raise LastOwnerError("A workspace needs at least one owner.")
+            Membership.objects.filter(pk=self.pk).delete()
 
 
 class ClientAccess(models.Model):
@@ -147,6 +235,32 @@ class Invitation(PublicModel):
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
         )
         return invitation, token
+
+    @classmethod
+    def reissue(cls, *, workspace, email, role, invited_by, client=None):
+        """Like issue(), but first withdraws pending invitations for the same person and target,
+        so only the newest emailed link works."""
+        cls.objects.filter(workspace=workspace, client=client, email=email.lower(), accepted_at__isnull=True).delete()
+        return cls.issue(workspace=workspace, email=email, role=role, invited_by=invited_by, client=client)
+
+    @classmethod
+    def find(cls, token: str):
+        """The invitation for this token whatever its state (to explain why a link no longer works), or None."""
+        if not token or len(token) > 100:
+            return None
+        return cls.objects.filter(token_hash=_token_hash(token)).select_related("workspace", "client").first()
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.accepted_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_for_founder(self) -> bool:
+        return self.role == self.FOUNDER
 
     @classmethod
     def find_usable(cls, token: str):

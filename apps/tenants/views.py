@@ -1,11 +1,283 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
+
+from . import emails
+from .access import clients_of, get_client_for, get_invitation_for, get_workspace_for
+from .forms import (
+    AcceptInvitationForm,
+    EmailAuthenticationForm,
+    EmailChangeForm,
+    FounderInviteForm,
+    MemberInviteForm,
+    MemberRemovalForm,
+    ProfileForm,
+    SignupForm,
+    WorkspaceSettingsForm,
+)
+from .models import ClientAccess, Invitation, User
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
+def _data(request):
+    """The POST data for a bound form, or None for an unbound one (GET)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _only(request, *methods):
+    """A 405 response unless the request uses one of methods (checked after access, so outsiders see 404)."""
+    return None if request.method in methods else HttpResponseNotAllowed(methods)
+
+
+# --- sign-up, login, passwords --------------------------------------------------------------------------------
 def signup(request):
-    return render(request, "tenants/signup.html")
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(_data(request))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = form.save()
+        login(request, user, backend=MODEL_BACKEND)
+        messages.success(request, "Welcome! Your workspace is ready.")
+        return redirect("home")
+    return render(request, "tenants/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "tenants/login.html"
+    authentication_form = EmailAuthenticationForm
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    template_name = "tenants/password_change.html"
+    success_url = reverse_lazy("tenants:account")
+    success_message = "Your password was changed."
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "tenants/password_reset.html"
+    email_template_name = "tenants/emails/password_reset.txt"
+    subject_template_name = "tenants/emails/password_reset_subject.txt"
+    success_url = reverse_lazy("tenants:password_reset_done")
+
+    def form_valid(self, form):
+        # Links are built from SITE_URL, never from the request's Host header.
+        self.extra_email_context = {"site_url": settings.SITE_URL,
+                                    "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+    template_name = "tenants/password_reset_confirm.html"
+    post_reset_login = True
+    post_reset_login_backend = MODEL_BACKEND
+    success_url = reverse_lazy("home")
+    success_message = "Your password was reset and you are logged in."
+
+
+# --- account and email change -----------------------------------------------------------------------------------
+@login_required
+def account(request):
+    user = request.user
+    form = ProfileForm(_data(request), instance=user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved.")
+        return redirect("tenants:account")
+    memberships = list(user.memberships.select_related("workspace").order_by("workspace__name"))
+    roles = {m.workspace_id: m.role for m in memberships}
+    clients = [(client, roles.get(client.workspace_id, "founder"))
+               for client in clients_of(user).select_related("workspace").order_by("workspace__name", "name")]
+    return render(request, "tenants/account.html", {"form": form, "memberships": memberships, "clients": clients})
 
 
 @login_required
-def account(request):
-    return render(request, "tenants/account.html")
+def email_change(request):
+    form = EmailChangeForm(request.user, _data(request))
+    if request.method == "POST" and form.is_valid():
+        new_email = form.cleaned_data["new_email"]
+        emails.send_email_change_confirmation(request.user, new_email, request.user.email_change_token(new_email))
+        messages.success(request, f"We sent a confirmation link to {new_email}. "
+                                  "Your address changes when you open it.")
+        return redirect("tenants:account")
+    return render(request, "tenants/email_change.html", {"form": form})
+
+
+@login_required
+def email_confirm(request, token):
+    """The link from the confirmation email: shows what changes, and changes it on POST."""
+    user = request.user
+    new_email = user.email_from_change_token(token)
+    if new_email is None:
+        return render(request, "tenants/email_confirm_invalid.html", status=404)
+    if request.method == "POST":
+        old_email = user.email
+        try:
+            user.change_email(new_email)
+        except ValidationError as exc:
+            return render(request, "tenants/email_confirm_invalid.html", {"reason": exc.messages[0]}, status=409)
+        emails.send_email_changed_notice(user, old_email)
+        messages.success(request, f"Your email address is now {new_email}.")
+        return redirect("tenants:account")
+    return render(request, "tenants/email_confirm.html", {"new_email": new_email})
+
+
+# --- workspaces ---------------------------------------------------------------------------------------------
+def workspace_settings(request, workspace_id):
+    workspace, _role = get_workspace_for(request, workspace_id, owner=True)
+    if request.method == "POST":
+        form = WorkspaceSettingsForm(request.POST, request.FILES, instance=workspace)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Workspace settings saved.")
+            return redirect("tenants:workspace_settings", workspace_id=workspace.pk)
+        workspace.refresh_from_db()  # the header shows the saved name, not the refused one
+    else:
+        form = WorkspaceSettingsForm(instance=workspace)
+    return render(request, "tenants/workspace_settings.html", {"workspace": workspace, "form": form})
+
+
+def _members_page(request, workspace, role, *, invite_form=None, removal_form=None, status=200):
+    memberships = workspace.memberships.select_related("user").order_by("-role", "user__email")
+    owner_count = sum(1 for m in memberships if m.role == "owner")
+    return render(request, "tenants/members.html", {
+        "workspace": workspace,
+        "is_owner": role == "owner",
+        "memberships": memberships,
+        "owner_count": owner_count,
+        "invitations": workspace.pending_invitations(),
+        "invite_form": invite_form or (MemberInviteForm(workspace) if role == "owner" else None),
+        "removal_form": removal_form,
+    }, status=status)
+
+
+def members(request, workspace_id):
+    workspace, role = get_workspace_for(request, workspace_id)
+    return _only(request, "GET", "HEAD") or _members_page(request, workspace, role)
+
+
+def member_invite(request, workspace_id):
+    workspace, role = get_workspace_for(request, workspace_id, owner=True)
+    if request.method != "POST":
+        return redirect("tenants:members", workspace_id=workspace.pk)
+    form = MemberInviteForm(workspace, request.POST)
+    if not form.is_valid():
+        return _members_page(request, workspace, role, invite_form=form)
+    invitation, token = form.save(invited_by=request.user)
+    emails.send_invitation(invitation, token)
+    messages.success(request, f"Invitation sent to {invitation.email}.")
+    return redirect("tenants:members", workspace_id=workspace.pk)
+
+
+def member_remove(request, workspace_id):
+    workspace, role = get_workspace_for(request, workspace_id, owner=True)
+    if request.method != "POST":
+        return redirect("tenants:members", workspace_id=workspace.pk)
+    form = MemberRemovalForm(workspace, request.POST)
+    removed = form.save() if form.is_valid() else None
+    if removed is None:
+        return _members_page(request, workspace, role, removal_form=form)
+    messages.success(request, f"{removed.user.display_name} was removed from {workspace.name}.")
+    if removed.user_id == request.user.pk:
+        return redirect("tenants:account")
+    return redirect("tenants:members", workspace_id=workspace.pk)
+
+
+def invitation_revoke(request, invitation_id):
+    """Owners withdraw any pending invitation; consultants only founder invitations (they may issue those)."""
+    invitation, role = get_invitation_for(request, invitation_id)
+    if role != "owner" and not invitation.is_for_founder:
+        raise Http404
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if invitation.is_accepted:
+        messages.info(request, f"{invitation.email} already accepted this invitation.")
+    else:
+        Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).delete()
+        messages.success(request, f"The invitation for {invitation.email} was revoked; its link no longer works.")
+    if invitation.is_for_founder:
+        return redirect("tenants:client_invite", client_id=invitation.client_id)
+    return redirect("tenants:members", workspace_id=invitation.workspace_id)
+
+
+# --- founders -----------------------------------------------------------------------------------------------------
+def client_invite(request, client_id):
+    client, _role = get_client_for(request, client_id, consultant=True)
+    form = FounderInviteForm(client, _data(request))
+    if request.method == "POST" and form.is_valid():
+        invitation, token = form.save(invited_by=request.user)
+        emails.send_invitation(invitation, token)
+        messages.success(request, f"Invitation sent to {invitation.email}.")
+        return redirect("tenants:client_invite", client_id=client.pk)
+    founders = ClientAccess.objects.filter(client=client).select_related("user").order_by("user__email")
+    invitations = client.invitations.filter(pk__in=client.workspace.pending_invitations().values("pk"))
+    return render(request, "tenants/client_invite.html", {
+        "client": client, "form": form, "founders": founders, "invitations": invitations.select_related("invited_by"),
+    })
+
+
+# --- invitation acceptance ------------------------------------------------------------------------------------
+def _landing(invitation):
+    return redirect("sprints:portal" if invitation.is_for_founder else "home")
+
+
+def invitation_accept(request, token):
+    """The emailed link. Works once, expires; the token is the credential, so no membership is needed."""
+    invitation = Invitation.find(token)
+    if invitation is None or invitation.is_accepted or invitation.is_expired:
+        return _invalid_invitation(request, invitation)
+
+    context = {"invitation": invitation, "token": token}
+    user = request.user
+    if user.is_authenticated:
+        if user.email.lower() != invitation.email:
+            return render(request, "tenants/invitation_accept.html", {**context, "state": "other_account"})
+        if request.method == "POST":
+            if not invitation.accept(user):
+                # Used, revoked or expired since the page was loaded: reload to say which.
+                return _invalid_invitation(request, Invitation.find(token))
+            messages.success(request, _welcome(invitation))
+            return _landing(invitation)
+        return render(request, "tenants/invitation_accept.html", {**context, "state": "confirm"})
+
+    if User.email_is_taken(invitation.email):
+        login_url = f"{reverse('tenants:login')}?{urlencode({'next': request.path})}"
+        return render(request, "tenants/invitation_accept.html",
+                      {**context, "state": "log_in", "login_url": login_url})
+
+    form = AcceptInvitationForm(invitation, _data(request))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            new_user = form.create_user()
+            accepted = invitation.accept(new_user)
+            if not accepted:
+                # Someone used (or revoked) the link in the meantime: no account without the invitation.
+                transaction.set_rollback(True)
+        if not accepted:
+            return _invalid_invitation(request, Invitation.find(token))
+        login(request, new_user, backend=MODEL_BACKEND)
+        messages.success(request, _welcome(invitation))
+        return _landing(invitation)
+    return render(request, "tenants/invitation_accept.html", {**context, "state": "sign_up", "form": form})
+
+
+def _invalid_invitation(request, invitation):
+    """Unknown (404), or used or expired (410): a page that says which, never a 500."""
+    status = 404 if invitation is None else 410
+    return render(request, "tenants/invitation_invalid.html", {"invitation": invitation}, status=status)
+
+
+def _welcome(invitation):
+    if invitation.is_for_founder:
+        return f"Welcome! You can now follow {invitation.client.name}'s launch sprint."
+    return f"Welcome to {invitation.workspace.name}."
