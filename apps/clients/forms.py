@@ -70,18 +70,19 @@ class ClientForm(forms.ModelForm):
     def __init__(self, *args, workspaces=None, **kwargs):
         """workspaces: the queryset a new client may go to; with a single choice the field is not shown."""
         super().__init__(*args, **kwargs)
-        if self.instance.pk or workspaces is None or workspaces.count() == 1:
+        adding = self.instance._state.adding  # (UUID primary keys exist before the first save)
+        if not adding or workspaces is None or workspaces.count() == 1:
             del self.fields["workspace"]
-            if not self.instance.pk and workspaces is not None:
+            if adding and workspaces is not None:
                 self.instance.workspace = workspaces.first()
         else:
             self.fields["workspace"].queryset = workspaces
-        if self.instance.pk:
+        if not adding:
             self.initial["domain"] = self.instance.domain_unicode
 
     def clean_domain(self):
         domain = self.cleaned_data["domain"]
-        if self.instance.pk and domain != self.instance.domain:
+        if not self.instance._state.adding and domain != self.instance.domain:
             outside = self.instance.names_outside(domain)
             if outside:
                 listed = ", ".join(outside[:3]) + (" …" if len(outside) > 3 else "")
@@ -102,7 +103,7 @@ class HostnameForm(ClientChildForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if not self.instance._state.adding:
             self.initial["name"] = to_unicode(self.instance.name)
 
     def clean_name(self):
@@ -268,7 +269,7 @@ class RunbookStepForm(ClientChildForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.instance.pk and not self.is_bound:
+        if self.instance._state.adding and not self.is_bound:
             kind = self.initial.get("kind", "deploy")
             self.initial.setdefault("position", self.client.next_runbook_position(kind))
 
