@@ -6,6 +6,7 @@ Every object comes through apps.tenants.access, so outsiders get 404 on every UR
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -30,6 +31,21 @@ def _client_page(client, anchor=""):
 
 def _post_data(request):
     return request.POST if request.method == "POST" else None
+
+
+def _changed(form):
+    """The changed fields in words, for the activity log: "environments, where stored"."""
+    return ", ".join(str(form.fields[name].label or name).lower() for name in form.changed_data)
+
+
+def _save(form):
+    """form.save(), or None with a form error when a concurrent save won a uniqueness race."""
+    try:
+        with transaction.atomic():
+            return form.save()
+    except IntegrityError:
+        form.add_error(None, "The same entry was saved a moment ago by someone else. Reload the page and check.")
+        return None
 
 
 @login_required
@@ -74,7 +90,7 @@ def client_edit(request, client_id):
     client, _role = get_client_for(request, client_id, consultant=True)
     form = ClientForm(_post_data(request), instance=client)
     if form.is_valid():
-        changed = ", ".join(form.changed_data)
+        changed = _changed(form)
         form.save()
         if changed:
             client.log(request.user, f"changed client {client.name}: {changed}")
@@ -139,8 +155,7 @@ def inventory_add(request, client_id, kind):
     inventory = INVENTORIES[kind]
     client, _role = get_client_for(request, client_id, consultant=not inventory.founders_write)
     form = inventory.form(_post_data(request), client=client, initial=_initial_choices(request, inventory.form))
-    if form.is_valid():
-        obj = form.save()
+    if form.is_valid() and (obj := _save(form)):
         client.log(request.user, f"added {form.describe(obj)}")
         messages.success(request, f"Added {form.describe(obj)}.")
         return redirect(_client_page(client, inventory.plural))
@@ -157,12 +172,14 @@ def inventory_edit(request, kind, **ids):
                                       consultant=not inventory.founders_write)
     client = obj.client
     form = inventory.form(_post_data(request), instance=obj, client=client)
+    saved = None
     if form.is_valid():
-        changed = ", ".join(form.changed_data)
-        obj = form.save()
+        changed = _changed(form)
+        saved = _save(form)
+    if saved:
         if changed:
-            client.log(request.user, f"changed {form.describe(obj)}: {changed}")
-        messages.success(request, f"Saved {form.describe(obj)}.")
+            client.log(request.user, f"changed {form.describe(saved)}: {changed}")
+        messages.success(request, f"Saved {form.describe(saved)}.")
         return redirect(_client_page(client, inventory.plural))
     return render(request, "clients/form.html", {
         "form": form, "client": client, "title": f"Edit {inventory.title}", "submit": "Save",

@@ -89,7 +89,7 @@ def test_editing_logs_the_changed_fields(cast, login):
     var.refresh_from_db()
     assert var.environments == ["staging", "production"] and var.where_stored == "Fly secrets"
     entry = ActivityEntry.objects.get(client=cast.nova, text__startswith="changed")
-    assert entry.text == "changed env var SENTRY_DSN: environments, where_stored, required"
+    assert entry.text == "changed env var SENTRY_DSN: environments, where stored, required"
 
 
 def test_runbook_add_preselects_the_kind_and_next_position(cast, login):
@@ -178,3 +178,16 @@ def test_unknown_ids_are_404(cast, login):
         assert web.get(reverse(f"clients:{kind}_add", kwargs={"client_id": uuid.uuid4()})).status_code == 404
         assert web.post(row_url(kind, "edit", Hostname(pk=uuid.uuid4()))).status_code == 404
         assert web.post(row_url(kind, "delete", Hostname(pk=uuid.uuid4()))).status_code == 404
+
+
+def test_a_lost_uniqueness_race_is_a_form_error_not_a_500(cast, login, monkeypatch):
+    from apps.clients.forms import EnvVarForm
+
+    EnvVar.objects.create(client=cast.nova, name="SENTRY_DSN")
+    # Simulate the race: the duplicate check passes because the other row was saved just after it ran.
+    monkeypatch.setattr(EnvVarForm, "clean_name", lambda form: form.cleaned_data["name"])
+    response = login(cast.alice).post(add_url("envvar", cast.nova), {"name": "SENTRY_DSN"})
+    assert response.status_code == 200
+    assert "saved a moment ago" in response.context["form"].non_field_errors()[0]
+    assert EnvVar.objects.filter(client=cast.nova).count() == 1
+    assert not ActivityEntry.objects.filter(text="added env var SENTRY_DSN").exists()
