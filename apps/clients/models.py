@@ -52,6 +52,32 @@ class Client(PublicModel):
             except DomainError as exc:
                 raise ValidationError({"domain": str(exc)}) from None
 
+    def log(self, actor, text):
+        """Record a client-level change (not tied to a sprint) in the activity log."""
+        from apps.sprints.models import ActivityEntry
+
+        return ActivityEntry.objects.create(client=self, sprint=None, actor=actor, text=text[:500])
+
+    def get_email_setup(self):
+        """The client's EmailSetup, created on first use (older rows may predate it)."""
+        setup, _ = EmailSetup.objects.get_or_create(client=self)
+        return setup
+
+    def next_runbook_position(self, kind):
+        last = self.runbook_steps.filter(kind=kind).order_by("-position").values_list("position", flat=True).first()
+        return (last or 0) + 1
+
+    def names_outside(self, domain):
+        """Hostnames and endpoint URLs that would no longer lie under `domain` (an A-label)."""
+        from urllib.parse import urlsplit
+
+        outside = [h.name for h in self.hostnames.all() if not is_under(h.name, domain)]
+        for endpoint in self.endpoints.all():
+            host = (urlsplit(endpoint.url).hostname or "").lower()
+            if not is_under(host, domain):
+                outside.append(endpoint.url)
+        return outside
+
 
 class Hostname(PublicModel):
     ROLES = [(r, r) for r in ["apex", "www", "app", "api", "docs", "auth", "status", "other"]]
@@ -149,6 +175,17 @@ class EnvVar(PublicModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def environment_flags(self):
+        """[(environment, present?)] in the canonical order, for the name × environment table."""
+        return [(env, env in (self.environments or [])) for env in ENVIRONMENTS]
+
+    @property
+    def rotation_overdue(self):
+        from django.utils import timezone
+
+        return self.rotation_due is not None and self.rotation_due < timezone.localdate()
 
 
 class VendorAccount(PublicModel):
