@@ -72,7 +72,7 @@ class SprintItemForm(forms.ModelForm):
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=Sprint.DECISIONS, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(choices=[("", "—"), *Sprint.DECISIONS])
     rationale = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
                                 help_text="Why: which blockers are fixed, which risks are accepted.")
 
