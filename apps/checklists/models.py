@@ -1,4 +1,6 @@
 from django.db import models, transaction
+from django.db.models import F, Max
+from django.utils import timezone
 
 from apps.core.models import PublicModel
 
@@ -19,6 +21,21 @@ class ChecklistTemplate(PublicModel):
 
     def __str__(self):
         return f"{self.name} v{self.version}"
+
+    @property
+    def is_system(self):
+        """The built-in roadmap: read-only, copied by workspaces that want their own."""
+        return self.workspace_id is None
+
+    def bump_version(self):
+        """Every edit of a workspace template makes a new version; sprints keep their snapshot anyway."""
+        ChecklistTemplate.objects.filter(pk=self.pk).update(version=F("version") + 1)
+        self.refresh_from_db(fields=["version"])
+
+    def rename(self, name):
+        self.name = name
+        self.save(update_fields=["name"])
+        self.bump_version()
 
     @classmethod
     def default(cls):
@@ -65,6 +82,13 @@ class TemplateStage(PublicModel):
     def __str__(self):
         return f"{self.number}. {self.name}"
 
+    @transaction.atomic
+    def add_item(self, **fields):
+        last = self.items.aggregate(last=Max("position"))["last"] or 0
+        item = TemplateItem.objects.create(stage=self, position=last + 1, **fields)
+        self.template.bump_version()
+        return item
+
 
 class TemplateItem(PublicModel):
     stage = models.ForeignKey(TemplateStage, on_delete=models.CASCADE, related_name="items")
@@ -80,11 +104,46 @@ class TemplateItem(PublicModel):
     def __str__(self):
         return self.title
 
+    @property
+    def template(self):
+        return self.stage.template
+
+    @transaction.atomic
+    def save_edit(self):
+        self.save()
+        self.template.bump_version()
+
+    @transaction.atomic
+    def remove(self):
+        stage = self.stage
+        self.delete()
+        for position, item in enumerate(stage.items.all(), start=1):
+            if item.position != position:
+                TemplateItem.objects.filter(pk=item.pk).update(position=position)
+        stage.template.bump_version()
+
+    @transaction.atomic
+    def move(self, direction):
+        """Swap places with the neighbour above ("up") or below ("down"); at either end nothing moves."""
+        siblings = self.stage.items.exclude(pk=self.pk)
+        if direction == "up":
+            neighbour = siblings.filter(position__lt=self.position).order_by("-position").first()
+        else:
+            neighbour = siblings.filter(position__gt=self.position).order_by("position").first()
+        if neighbour is None:
+            return False
+        self.position, neighbour.position = neighbour.position, self.position
+        TemplateItem.objects.bulk_update([self, neighbour], ["position"])
+        self.stage.template.bump_version()
+        return True
+
 
 class SprintItem(PublicModel):
     """A sprint's snapshot of one template item, with its status and evidence."""
 
-    STATUSES = [(s, s) for s in ["todo", "pass", "warn", "fail", "na"]]
+    STATUSES = [("todo", "to do"), ("pass", "pass"), ("warn", "warn"), ("fail", "fail"), ("na", "n/a")]
+    DONE_STATUSES = ("pass", "warn", "na")
+    EDITABLE_FIELDS = ["status", "evidence_text", "evidence_link", "owner"]
 
     sprint = models.ForeignKey("sprints.Sprint", on_delete=models.CASCADE, related_name="items")
     stage_number = models.PositiveSmallIntegerField()
@@ -107,3 +166,24 @@ class SprintItem(PublicModel):
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_done(self):
+        return self.status in self.DONE_STATUSES
+
+    def record_update(self, actor, changed_fields):
+        """Save a consultant's edit and write what changed to the sprint's activity log."""
+        changed = [f for f in self.EDITABLE_FIELDS if f in changed_fields]
+        if not changed:
+            return
+        self.updated_by = actor
+        self.updated_at = timezone.now()
+        self.save(update_fields=[*changed, "updated_by", "updated_at"])
+        what = []
+        if "status" in changed:
+            what.append(f"status → {self.get_status_display()}")
+        if "evidence_text" in changed or "evidence_link" in changed:
+            what.append("evidence")
+        if "owner" in changed:
+            what.append(f"owner → {self.owner or 'nobody'}")
+        self.sprint.log(actor, f"updated “{self.title}”: {', '.join(what)}")

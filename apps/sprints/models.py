@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.core.models import PublicModel
@@ -11,6 +12,70 @@ SPRINT_HOURS = 48
 
 def default_due():
     return timezone.now() + timedelta(hours=SPRINT_HOURS)
+
+
+# Items in these states need no more work: "warn" is accepted with evidence, "na" does not apply.
+DONE_STATUSES = ("pass", "warn", "na")
+
+
+def percent(done, total):
+    return round(100 * done / total) if total else 0
+
+
+def duration_words(delta):
+    """'31 h 12 min' for a timedelta (sign ignored; under a minute reads '0 min')."""
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    hours += 24 * days if days < 4 else 0
+    parts = [f"{days} d"] if days >= 4 else []
+    if hours:
+        parts.append(f"{hours} h")
+    parts.append(f"{minutes} min")
+    return " ".join(parts)
+
+
+class SprintQuerySet(models.QuerySet):
+    def running(self):
+        return self.filter(status__in=(Sprint.PLANNED, Sprint.ACTIVE))
+
+    def with_progress(self):
+        """Annotate items_total / items_done in the same query (the dashboard's constant-query promise)."""
+        return self.annotate(
+            items_total=Count("items", distinct=True),
+            items_done=Count("items", filter=Q(items__status__in=DONE_STATUSES), distinct=True),
+        )
+
+    def attach_stage_progress(self):
+        """Evaluate and give each sprint `.stage_progress` with one grouped query for all of them."""
+        from apps.checklists.models import SprintItem
+
+        sprints = list(self)
+        by_sprint = {sprint.pk: [] for sprint in sprints}
+        rows = (
+            SprintItem.objects.filter(sprint__in=by_sprint.keys())
+            .values("sprint_id", "stage_number", "stage_name")
+            .annotate(total=Count("id"), done=Count("id", filter=Q(status__in=DONE_STATUSES)))
+            .order_by("sprint_id", "stage_number")
+        ) if sprints else []
+        for row in rows:
+            by_sprint[row["sprint_id"]].append(StageProgress(row["stage_number"], row["stage_name"],
+                                                             row["done"], row["total"]))
+        for sprint in sprints:
+            sprint.stage_progress = by_sprint[sprint.pk]
+        return sprints
+
+
+class StageProgress:
+    """One stage of one sprint: counts, and (on the sprint page) its items."""
+
+    def __init__(self, number, name, done, total, items=None):
+        self.number, self.name, self.done, self.total = number, name, done, total
+        self.items = items or []
+
+    @property
+    def percent(self):
+        return percent(self.done, self.total)
 
 
 class Sprint(PublicModel):
@@ -33,6 +98,12 @@ class Sprint(PublicModel):
     decided_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SprintQuerySet.as_manager()
+
+    # The only moves a consultant makes by hand: forward, one step at a time.
+    NEXT_STATUS = {PLANNED: ACTIVE, ACTIVE: HANDED_OVER, HANDED_OVER: CLOSED}
 
     class Meta:
         ordering = ["-starts_at"]
@@ -59,6 +130,7 @@ class Sprint(PublicModel):
         return sprint
 
     def log(self, actor, text):
+        text = text if len(text) <= 500 else text[:499] + "…"
         return ActivityEntry.objects.create(sprint=self, client_id=self.client_id, actor=actor, text=text)
 
     @property
@@ -66,8 +138,69 @@ class Sprint(PublicModel):
         return self.due_at - timezone.now()
 
     @property
+    def is_running(self):
+        return self.status in (self.PLANNED, self.ACTIVE)
+
+    @property
     def is_overdue(self):
-        return self.status in (self.PLANNED, self.ACTIVE) and self.due_at < timezone.now()
+        return self.is_running and self.due_at < timezone.now()
+
+    @property
+    def countdown(self):
+        """Server-rendered time left of the 48 hours: '31 h 12 min left' or 'overdue by 2 h 5 min'."""
+        if not self.is_running:
+            return self.get_status_display().lower()
+        left = self.time_left
+        if left.total_seconds() < 0:
+            return f"overdue by {duration_words(left)}"
+        return f"{duration_words(left)} left"
+
+    @property
+    def progress_percent(self):
+        """Needs with_progress() (dashboard) or falls back to counting (one query)."""
+        if not hasattr(self, "items_total"):
+            counts = self.items.aggregate(
+                total=Count("id"), done=Count("id", filter=Q(status__in=DONE_STATUSES)))
+            self.items_total, self.items_done = counts["total"], counts["done"]
+        return percent(self.items_done, self.items_total)
+
+    def stages_with_items(self, items):
+        """Group this sprint's items (already fetched, in stage order) into StageProgress rows."""
+        stages = {}
+        for item in items:
+            stage = stages.get(item.stage_number)
+            if stage is None:
+                stage = stages[item.stage_number] = StageProgress(item.stage_number, item.stage_name, 0, 0)
+            stage.items.append(item)
+            stage.total += 1
+            stage.done += item.is_done
+        self.items_total = sum(s.total for s in stages.values())
+        self.items_done = sum(s.done for s in stages.values())
+        return list(stages.values())
+
+    @property
+    def next_status(self):
+        return self.NEXT_STATUS.get(self.status)
+
+    def change_status(self, status, actor):
+        if status != self.next_status:
+            raise ValueError(f"A {self.status} sprint cannot become {status}.")
+        previous = self.get_status_display()
+        self.status = status
+        fields = ["status"]
+        if status == self.HANDED_OVER:
+            self.handed_over_at = timezone.now()
+            fields.append("handed_over_at")
+        self.save(update_fields=fields)
+        self.log(actor, f"changed the status from {previous} to {self.get_status_display()}")
+
+    def record_decision(self, decision, rationale, actor):
+        self.decision = decision
+        self.decision_rationale = rationale
+        self.decided_by = actor
+        self.decided_at = timezone.now()
+        self.save(update_fields=["decision", "decision_rationale", "decided_by", "decided_at"])
+        self.log(actor, f"decided {self.get_decision_display()}: {rationale}")
 
 
 class ActivityEntry(models.Model):

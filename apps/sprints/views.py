@@ -1,12 +1,178 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from apps.checklists.models import SprintItem
+from apps.tenants.access import (
+    CONSULTANT_ROLES,
+    consultant_clients_of,
+    founder_clients_of,
+    get_client_for,
+    get_sprint_child_for,
+    get_sprint_for,
+    workspaces_of,
+)
+
+from .forms import DecisionForm, SprintItemForm, SprintStartForm, SprintStatusForm
+from .models import Sprint
+
+RECENT_HANDOVERS = 5
+ACTIVITY_SHOWN = 50
 
 
 @login_required
 def dashboard(request):
-    return render(request, "sprints/dashboard.html")
+    """Every planned/active sprint across the clients of the user's workspaces, in a constant number of queries."""
+    if not workspaces_of(request.user).exists():
+        return redirect("sprints:portal")
+    clients = consultant_clients_of(request.user)
+    sprints = (
+        Sprint.objects.filter(client__in=clients).running()
+        .select_related("client", "decided_by").with_progress()
+        .order_by("due_at", "client__name")
+        .attach_stage_progress()
+    )
+    handed_over = (
+        Sprint.objects.filter(client__in=clients, status=Sprint.HANDED_OVER).select_related("client")
+        .order_by(F("handed_over_at").desc(nulls_last=True), "-due_at")[:RECENT_HANDOVERS]
+    )
+    idle_clients = clients.exclude(sprints__status__in=(Sprint.PLANNED, Sprint.ACTIVE)).order_by("name")
+    return render(request, "sprints/dashboard.html", {
+        "sprints": sprints, "handed_over": handed_over, "idle_clients": idle_clients,
+    })
+
+
+@login_required
+def sprint_new(request, client_id):
+    client, _ = get_client_for(request, client_id, consultant=True)
+    form = SprintStartForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        sprint = Sprint.start(client=client, template=form.cleaned_data["template"], created_by=request.user,
+                              **form.sprint_fields())
+        messages.success(request, f"Sprint started for {client.name}.")
+        return redirect("sprints:detail", sprint_id=sprint.pk)
+    return render(request, "sprints/form_page.html", {
+        "heading": f"Start a sprint for {client.name}", "form": form, "submit": "Start the sprint",
+        "cancel_url": reverse("sprints:dashboard"),
+    })
+
+
+def _sprint_page_context(sprint, role):
+    items = sprint.items.select_related("updated_by")
+    can_edit = role in CONSULTANT_ROLES
+    context = {
+        "sprint": sprint, "client": sprint.client, "role": role, "can_edit": can_edit,
+        "stages": sprint.stages_with_items(items),
+        "activity": sprint.activity.select_related("actor")[:ACTIVITY_SHOWN],
+        "workspace": sprint.client.workspace, "brand": not can_edit,  # founders see their consultant's brand
+    }
+    if can_edit:
+        context["decision_form"] = DecisionForm(initial={"decision": sprint.decision,
+                                                         "rationale": sprint.decision_rationale})
+        context["status_form"] = SprintStatusForm(sprint=sprint) if sprint.next_status else None
+    return context
+
+
+@login_required
+def sprint_detail(request, sprint_id):
+    """Consultants work here; a founder of the sprint's client reads the same page without forms or notes."""
+    sprint, role = get_sprint_for(request, sprint_id)
+    return render(request, "sprints/sprint_detail.html", _sprint_page_context(sprint, role))
+
+
+def _item_auto_id(item):
+    """Unique field ids, since several item forms can be open on the sprint page at once."""
+    return f"id_{item.pk.hex[:8]}_%s"
+
+
+@login_required
+def item_edit(request, sprintitem_id):
+    """Update one item. With htmx the row swaps in place (plus progress and log out of band); without, a page."""
+    item, _ = get_sprint_child_for(request, SprintItem, sprintitem_id, consultant=True)
+    sprint = item.sprint
+    if request.method == "POST":
+        form = SprintItemForm(request.POST, instance=item, auto_id=_item_auto_id(item))
+        if form.is_valid():
+            form.instance.record_update(request.user, form.changed_data)
+            if request.htmx:
+                stages = sprint.stages_with_items(sprint.items.all())
+                return render(request, "sprints/item_updated.html", {
+                    "item": form.instance, "sprint": sprint, "can_edit": True,
+                    "stage": next(s for s in stages if s.number == item.stage_number),
+                    "activity": sprint.activity.select_related("actor")[:ACTIVITY_SHOWN],
+                })
+            messages.success(request, f"Updated “{item.title}”.")
+            return redirect(reverse("sprints:detail", kwargs={"sprint_id": sprint.pk}) + f"#item-{item.pk}")
+    else:
+        form = SprintItemForm(instance=item, auto_id=_item_auto_id(item))
+    template = "sprints/_item_form.html" if request.htmx else "sprints/item_edit.html"
+    return render(request, template, {"item": item, "sprint": sprint, "form": form})
+
+
+@login_required
+def item_row(request, sprintitem_id):
+    """The read-only row of an item: what htmx swaps back in when an edit is cancelled."""
+    item, role = get_sprint_child_for(request, SprintItem, sprintitem_id)
+    if not request.htmx:
+        return redirect(reverse("sprints:detail", kwargs={"sprint_id": item.sprint_id}) + f"#item-{item.pk}")
+    return render(request, "sprints/_item.html", {"item": item, "can_edit": role in CONSULTANT_ROLES})
+
+
+@login_required
+def decision(request, sprint_id):
+    sprint, _ = get_sprint_for(request, sprint_id, consultant=True)
+    form = DecisionForm(request.POST or None,
+                        initial={"decision": sprint.decision, "rationale": sprint.decision_rationale})
+    if request.method == "POST" and form.is_valid():
+        sprint.record_decision(form.cleaned_data["decision"], form.cleaned_data["rationale"], request.user)
+        messages.success(request, f"Decision recorded: {sprint.get_decision_display()}.")
+        return redirect("sprints:detail", sprint_id=sprint.pk)
+    return render(request, "sprints/form_page.html", {
+        "heading": f"Go / no-go for {sprint.client.name}", "form": form, "submit": "Record the decision",
+        "cancel_url": reverse("sprints:detail", kwargs={"sprint_id": sprint.pk}),
+    })
+
+
+@login_required
+def status(request, sprint_id):
+    sprint, _ = get_sprint_for(request, sprint_id, consultant=True)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = SprintStatusForm(request.POST, sprint=sprint)
+    if form.is_valid():
+        sprint.change_status(form.cleaned_data["status"], request.user)
+        messages.success(request, f"The sprint is now {sprint.get_status_display().lower()}.")
+        return redirect("sprints:detail", sprint_id=sprint.pk)
+    return render(request, "sprints/form_page.html", {
+        "heading": f"Change the status of {sprint}", "form": form, "submit": "Change status",
+        "cancel_url": reverse("sprints:detail", kwargs={"sprint_id": sprint.pk}),
+    }, status=400)
+
+
+RUNNING_FIRST = Case(When(status__in=(Sprint.PLANNED, Sprint.ACTIVE), then=Value(0)), default=Value(1),
+                     output_field=IntegerField())
 
 
 @login_required
 def portal(request):
-    return render(request, "sprints/portal.html")
+    """A founder's own client(s): the current sprint's stages, items, evidence and decision — nothing else."""
+    current = Sprint.objects.filter(client=OuterRef("pk")).order_by(RUNNING_FIRST, "-starts_at").values("pk")[:1]
+    clients = list(
+        founder_clients_of(request.user).select_related("workspace")
+        .annotate(current_sprint_id=Subquery(current)).order_by("name")
+    )
+    sprints = {s.pk: s for s in Sprint.objects.filter(pk__in=[c.current_sprint_id for c in clients])
+               .select_related("decided_by")}
+    items_by_sprint = {pk: [] for pk in sprints}
+    for item in SprintItem.objects.filter(sprint__in=sprints.keys()).select_related("updated_by"):
+        items_by_sprint[item.sprint_id].append(item)
+    cards = []
+    for client in clients:
+        sprint = sprints.get(client.current_sprint_id)
+        stages = sprint.stages_with_items(items_by_sprint[sprint.pk]) if sprint else []
+        cards.append({"client": client, "sprint": sprint, "stages": stages})
+    workspace = clients[0].workspace if clients else None
+    return render(request, "sprints/portal.html", {"cards": cards, "workspace": workspace, "brand": True})

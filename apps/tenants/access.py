@@ -9,6 +9,7 @@ Roles: "owner" / "consultant" (members of the client's workspace) and "founder" 
 from django.db.models import Q
 from django.http import Http404
 
+from apps.checklists.models import ChecklistTemplate, TemplateItem, TemplateStage
 from apps.clients.models import Client
 from apps.sprints.models import Sprint
 
@@ -109,3 +110,52 @@ def get_invitation_for(request, invitation_id, *, owner=False):
     if role is None or (owner and role != "owner"):
         raise Http404
     return invitation, role
+
+
+def founder_clients_of(user):
+    """Only the clients the user was given founder access to (the founder portal's scope)."""
+    return Client.objects.filter(pk__in=ClientAccess.objects.filter(user=user).values("client_id"))
+
+
+def templates_of(user):
+    """Checklist templates a consultant may use: the system roadmap(s) plus their workspaces' own."""
+    return ChecklistTemplate.objects.filter(
+        Q(workspace=None) | Q(workspace__in=Workspace.objects.filter(memberships__user=user).values("pk"))
+    )
+
+
+def get_template_for(request, checklisttemplate_id, *, editable=False):
+    """(template, role). System templates: any workspace member reads them (role "consultant"), nobody edits
+    them through the product (editable=True → 404). Workspace templates: members of that workspace only."""
+    user = _user(request)
+    template = ChecklistTemplate.objects.select_related("workspace").filter(pk=checklisttemplate_id).first()
+    if template is None:
+        raise Http404
+    if template.workspace_id is None:
+        if editable or not Membership.objects.filter(user=user).exists():
+            raise Http404
+        return template, "consultant"
+    role = role_for_workspace(user, template.workspace_id)
+    if role is None:
+        raise Http404
+    return template, role
+
+
+def get_template_stage_for(request, templatestage_id):
+    """(stage, role) of an editable (workspace) template."""
+    stage = TemplateStage.objects.select_related("template").filter(pk=templatestage_id).first()
+    if stage is None:
+        raise Http404
+    template, role = get_template_for(request, stage.template_id, editable=True)
+    stage.template = template
+    return stage, role
+
+
+def get_template_item_for(request, templateitem_id):
+    """(item, role) of an editable (workspace) template."""
+    item = TemplateItem.objects.select_related("stage").filter(pk=templateitem_id).first()
+    if item is None:
+        raise Http404
+    template, role = get_template_for(request, item.stage.template_id, editable=True)
+    item.stage.template = template
+    return item, role

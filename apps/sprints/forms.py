@@ -1,0 +1,89 @@
+from datetime import timedelta
+
+from django import forms
+from django.core.validators import URLValidator
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.checklists.models import ChecklistTemplate, SprintItem
+
+from .models import SPRINT_HOURS, Sprint
+
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+MAX_SPRINT_LENGTH = timedelta(days=90)
+
+
+class SprintStartForm(forms.ModelForm):
+    """Start a sprint for one client, from the default roadmap or one of the client's workspace templates."""
+
+    template = forms.ModelChoiceField(queryset=ChecklistTemplate.objects.none(), empty_label=None,
+                                      help_text="The sprint copies the template's items now; later edits "
+                                                "of the template do not change it.")
+    starts_at = forms.DateTimeField(widget=DATETIME_INPUT, help_text="UTC.")
+    due_at = forms.DateTimeField(widget=DATETIME_INPUT, required=False,
+                                 help_text=f"UTC. Leave empty for {SPRINT_HOURS} hours after the start.")
+    status = forms.ChoiceField(choices=[(Sprint.PLANNED, "Planned"), (Sprint.ACTIVE, "Active")],
+                               initial=Sprint.ACTIVE)
+
+    class Meta:
+        model = Sprint
+        fields = ["title", "template", "starts_at", "due_at", "status"]
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = ChecklistTemplate.default()
+        self.fields["template"].queryset = ChecklistTemplate.objects.filter(
+            Q(pk=default.pk) | Q(workspace_id=client.workspace_id)
+        ).order_by(F("workspace_id").asc(nulls_first=True), "name")  # the system roadmap first
+        self.fields["template"].initial = default.pk
+        if not self.is_bound:
+            now = timezone.now().replace(second=0, microsecond=0)
+            self.initial.setdefault("starts_at", now)
+            self.initial.setdefault("due_at", now + timedelta(hours=SPRINT_HOURS))
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_at, due_at = cleaned.get("starts_at"), cleaned.get("due_at")
+        if starts_at and not due_at and "due_at" not in self.errors:
+            cleaned["due_at"] = starts_at + timedelta(hours=SPRINT_HOURS)
+        elif starts_at and due_at:
+            if due_at <= starts_at:
+                self.add_error("due_at", "The due time must be after the start.")
+            elif due_at - starts_at > MAX_SPRINT_LENGTH:
+                self.add_error("due_at", "A sprint lasts at most 90 days.")
+        return cleaned
+
+    def sprint_fields(self):
+        """Keyword arguments for Sprint.start."""
+        data = self.cleaned_data
+        return {"title": data["title"], "starts_at": data["starts_at"], "due_at": data["due_at"],
+                "status": data["status"]}
+
+
+class SprintItemForm(forms.ModelForm):
+    evidence_link = forms.URLField(required=False, max_length=500, assume_scheme="https",
+                                   validators=[URLValidator(schemes=["http", "https"])],
+                                   help_text="An http(s) link: CI run, screenshot, ticket …")
+
+    class Meta:
+        model = SprintItem
+        fields = SprintItem.EDITABLE_FIELDS
+        widgets = {"evidence_text": forms.Textarea(attrs={"rows": 3})}
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("", "—"), *Sprint.DECISIONS])
+    rationale = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+                                help_text="Why: which blockers are fixed, which risks are accepted.")
+
+
+class SprintStatusForm(forms.Form):
+    """Only the next step of planned → active → handed over → closed is offered (and accepted)."""
+
+    status = forms.ChoiceField(choices=[])
+
+    def __init__(self, *args, sprint, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(Sprint.STATUSES)
+        nxt = sprint.next_status
+        self.fields["status"].choices = [(nxt, labels[nxt])] if nxt else []
