@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 PUBLIC_PATTERNS = {
     "tenants:invitation_accept": "the token in the emailed link is the credential",
     "tenants:email_confirm": "the signed token in the emailed link is the credential",
+    "tenants:password_reset_confirm": "Django's password-reset token is the credential",
 }
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, its own permission system.
 
@@ -38,13 +39,15 @@ def walk(patterns, namespace="", converters=None):
 def _params(entry, conv):
     names = list(conv)
     regex_groups = list(entry.pattern.regex.groupindex)
-    return {n: type(conv[n]).__name__ for n in names or regex_groups} if (names or regex_groups) else {}
+    return {n: type(conv.get(n)).__name__ for n in names or regex_groups} if (names or regex_groups) else {}
 
 
 def object_patterns():
     out = []
     for name, params, entry in walk(get_resolver().url_patterns):
         if name and name.split(":")[0] in SKIPPED_NAMESPACES:
+            continue
+        if entry.callback.__module__ == "django.views.static":  # DEBUG-only media serving
             continue
         out.append((name, params, entry))
     return out
@@ -68,7 +71,7 @@ def _factories(cast):
     stage = template.stages.first()
     invitation, _ = Invitation.issue(workspace=cast.acme, email="new@acme.test", role="consultant",
                                      invited_by=cast.alice)
-    return {
+    makers = {
         "workspace": lambda: cast.acme,
         "client": lambda: orbit,
         "sprint": lambda: cast.orbit_sprint,
@@ -86,6 +89,17 @@ def _factories(cast):
         "invitation": lambda: invitation,
         "activityentry": lambda: cast.orbit_sprint.log(cast.alice, "did something"),
     }
+    made = {}
+
+    def once(name):
+        def make():
+            if name not in made:
+                made[name] = makers[name]()
+            return made[name]
+        return make
+
+    # One object per model, however many URLs take it (unique constraints).
+    return {name: once(name) for name in makers}
 
 
 # Non-object parameters and the sample values used to build URLs.
