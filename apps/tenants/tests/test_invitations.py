@@ -65,6 +65,8 @@ def test_a_founder_accepts_as_a_new_person_and_lands_on_the_portal(cast, login, 
     assert int(client.session["_auth_user_id"]) == olga.pk
     invitation = Invitation.objects.get()
     assert invitation.accepted_by == olga and invitation.accepted_at
+    client.logout()
+    assert client.get(path).status_code == 410  # the emailed link worked exactly once
 
 
 @pytest.mark.django_db
@@ -143,6 +145,10 @@ def test_a_logged_in_person_with_another_email_is_told_to_log_out(cast, login):
     assert not Membership.objects.filter(user=cast.charlie, workspace=cast.acme).exists()
     invitation.refresh_from_db()
     assert invitation.accepted_at is None
+    # The page's log-out button brings them back to the invitation, logged out.
+    response = client.post(reverse("tenants:logout"), {"next": accept_url(token)})
+    assert response.url == accept_url(token)
+    assert "Create account and accept" in client.get(accept_url(token)).content.decode()
 
 
 @pytest.mark.django_db
