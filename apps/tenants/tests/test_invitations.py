@@ -1,4 +1,6 @@
+import smtplib
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -266,3 +268,13 @@ def test_client_revoke_checks_ownership(cast, client):
 def test_client_revoke_refuses_malformed_values(cast, login, label):
     response = login(cast.bob).post(revoke_url(cast.nova), {"invitation": MALFORMED[label]})
     assert response.status_code == 200 and "invitation" in response.context["action_form"].errors
+
+
+@pytest.mark.django_db
+def test_when_the_mail_server_refuses_the_invitation_is_withdrawn_and_the_form_says_so(cast, login):
+    client = login(cast.bob)
+    with mock.patch("apps.tenants.emails.send_mail", side_effect=smtplib.SMTPException("down")):
+        response = client.post(invite_url(cast.orbit), {"email": "olga@orbit.test"})
+    assert response.status_code == 200
+    assert "could not send the invitation email" in response.content.decode()
+    assert not Invitation.objects.exists()

@@ -1,3 +1,5 @@
+from unittest import mock
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -221,3 +223,12 @@ def test_revoke_refuses_malformed_values(cast, login, label):
     response = login(cast.alice).post(url("workspace_invitation_revoke", cast.acme), {"invitation": MALFORMED[label]})
     assert response.status_code == 200 and "invitation" in response.context["action_form"].errors
     assert Invitation.objects.filter(pk=invitation.pk).exists()
+
+
+@pytest.mark.django_db
+def test_when_the_mail_server_is_down_no_invitation_is_left_behind(cast, login):
+    with mock.patch("apps.tenants.emails.send_mail", side_effect=ConnectionRefusedError()):
+        response = login(cast.alice).post(url("member_invite", cast.acme), {"email": "n@acme.test",
+                                                                           "role": "consultant"})
+    assert response.status_code == 200 and response.context["invite_form"].non_field_errors()
+    assert not Invitation.objects.exists()
