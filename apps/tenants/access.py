@@ -12,7 +12,7 @@ from django.http import Http404
 from apps.clients.models import Client
 from apps.sprints.models import Sprint
 
-from .models import ClientAccess, Membership, Workspace
+from .models import ClientAccess, Invitation, Membership, Workspace
 
 CONSULTANT_ROLES = ("owner", "consultant")
 
@@ -100,3 +100,12 @@ def get_sprint_child_for(request, model, pk, *, consultant=False):
     _, role = get_client_for(request, obj.sprint.client_id, consultant=consultant)
     return obj, role
 
+
+def get_invitation_for(request, invitation_id, *, owner=False):
+    """(invitation, role) for a member of the invitation's workspace; owner=True admits owners only."""
+    user = _user(request)
+    invitation = Invitation.objects.select_related("workspace", "client").filter(pk=invitation_id).first()
+    role = role_for_workspace(user, invitation.workspace_id) if invitation else None
+    if role is None or (owner and role != "owner"):
+        raise Http404
+    return invitation, role

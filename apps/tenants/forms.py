@@ -208,24 +208,6 @@ class MemberRemovalForm(forms.Form):
         return membership
 
 
-class InvitationRevokeForm(forms.Form):
-    """Withdraw one of the pending invitations in `pending` (already scoped to a workspace or a client)."""
-
-    invitation = forms.ModelChoiceField(
-        queryset=Invitation.objects.none(), widget=forms.HiddenInput,
-        error_messages={"invalid_choice": "That invitation was already accepted, has expired or was revoked."})
-
-    def __init__(self, pending, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["invitation"].queryset = pending
-
-    def save(self):
-        invitation = self.cleaned_data["invitation"]
-        # Conditional delete: an invitation accepted a moment ago stays accepted.
-        Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).delete()
-        return invitation
-
-
 class FounderInviteForm(forms.Form):
     email = forms.EmailField(max_length=254, label="Founder's email")
 

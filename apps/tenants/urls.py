@@ -23,10 +23,7 @@ urlpatterns = [
     path("workspaces/<uuid:workspace_id>/members/", views.members, name="members"),
     path("workspaces/<uuid:workspace_id>/members/invite/", views.member_invite, name="member_invite"),
     path("workspaces/<uuid:workspace_id>/members/remove/", views.member_remove, name="member_remove"),
-    path("workspaces/<uuid:workspace_id>/invitations/revoke/", views.workspace_invitation_revoke,
-         name="workspace_invitation_revoke"),
+    path("invitations/<uuid:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("clients/<uuid:client_id>/invite/", views.client_invite, name="client_invite"),
-    path("clients/<uuid:client_id>/invitations/revoke/", views.client_invitation_revoke,
-         name="client_invitation_revoke"),
 ]

@@ -9,19 +9,18 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 
 from . import emails
-from .access import clients_of, get_client_for, get_workspace_for
+from .access import clients_of, get_client_for, get_invitation_for, get_workspace_for
 from .forms import (
     AcceptInvitationForm,
     EmailAuthenticationForm,
     EmailChangeForm,
     FounderInviteForm,
-    InvitationRevokeForm,
     MemberInviteForm,
     MemberRemovalForm,
     ProfileForm,
@@ -152,8 +151,7 @@ def workspace_settings(request, workspace_id):
     return render(request, "tenants/workspace_settings.html", {"workspace": workspace, "form": form})
 
 
-def _members_page(request, workspace, role, *, invite_form=None, action_form=None):
-    """The members page; action_form is a refused removal or revocation whose errors it shows."""
+def _members_page(request, workspace, role, *, invite_form=None, removal_form=None, status=200):
     memberships = workspace.memberships.select_related("user").order_by("-role", "user__email")
     owner_count = sum(1 for m in memberships if m.role == "owner")
     return render(request, "tenants/members.html", {
@@ -163,8 +161,8 @@ def _members_page(request, workspace, role, *, invite_form=None, action_form=Non
         "owner_count": owner_count,
         "invitations": workspace.pending_invitations(),
         "invite_form": invite_form or (MemberInviteForm(workspace) if role == "owner" else None),
-        "action_form": action_form,
-    })
+        "removal_form": removal_form,
+    }, status=status)
 
 
 def members(request, workspace_id):
@@ -190,9 +188,7 @@ def member_invite(request, workspace_id):
     if request.method != "POST":
         return redirect("tenants:members", workspace_id=workspace.pk)
     form = MemberInviteForm(workspace, request.POST)
-    if not form.is_valid():
-        return _members_page(request, workspace, role, invite_form=form)
-    if not _issue_and_send(form, request.user):
+    if not (form.is_valid() and _issue_and_send(form, request.user)):
         return _members_page(request, workspace, role, invite_form=form)
     messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
     return redirect("tenants:members", workspace_id=workspace.pk)
@@ -205,61 +201,42 @@ def member_remove(request, workspace_id):
     form = MemberRemovalForm(workspace, request.POST)
     removed = form.save() if form.is_valid() else None
     if removed is None:
-        return _members_page(request, workspace, role, action_form=form)
+        return _members_page(request, workspace, role, removal_form=form)
     messages.success(request, f"{removed.user.display_name} was removed from {workspace.name}.")
     if removed.user_id == request.user.pk:
         return redirect("tenants:account")
     return redirect("tenants:members", workspace_id=workspace.pk)
 
 
-def workspace_invitation_revoke(request, workspace_id):
-    workspace, role = get_workspace_for(request, workspace_id, owner=True)
+def invitation_revoke(request, invitation_id):
+    """Owners withdraw any pending invitation; consultants only founder invitations (they may issue those)."""
+    invitation, role = get_invitation_for(request, invitation_id)
+    if role != "owner" and not invitation.is_for_founder:
+        raise Http404
     if request.method != "POST":
-        return redirect("tenants:members", workspace_id=workspace.pk)
-    form = InvitationRevokeForm(workspace.pending_invitations(), request.POST)
-    if not form.is_valid():
-        return _members_page(request, workspace, role, action_form=form)
-    invitation = form.save()
-    messages.success(request, f"The invitation for {invitation.email} was revoked; its link no longer works.")
-    return redirect("tenants:members", workspace_id=workspace.pk)
+        return HttpResponseNotAllowed(["POST"])
+    if invitation.is_accepted:
+        messages.info(request, f"{invitation.email} already accepted this invitation.")
+    else:
+        Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).delete()
+        messages.success(request, f"The invitation for {invitation.email} was revoked; its link no longer works.")
+    if invitation.is_for_founder:
+        return redirect("tenants:client_invite", client_id=invitation.client_id)
+    return redirect("tenants:members", workspace_id=invitation.workspace_id)
 
 
 # --- founders -----------------------------------------------------------------------------------------------------
-def _pending_founder_invitations(client):
-    return client.workspace.pending_invitations().filter(client=client, role=Invitation.FOUNDER)
-
-
-def _client_invite_page(request, client, *, form=None, action_form=None):
-    founders = ClientAccess.objects.filter(client=client).select_related("user").order_by("user__email")
-    return render(request, "tenants/client_invite.html", {
-        "client": client,
-        "form": form or FounderInviteForm(client),
-        "action_form": action_form,
-        "founders": founders,
-        "invitations": _pending_founder_invitations(client),
-    })
-
-
 def client_invite(request, client_id):
     client, _role = get_client_for(request, client_id, consultant=True)
     form = FounderInviteForm(client, _data(request))
     if request.method == "POST" and form.is_valid() and _issue_and_send(form, request.user):
         messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
         return redirect("tenants:client_invite", client_id=client.pk)
-    return _client_invite_page(request, client, form=form)
-
-
-def client_invitation_revoke(request, client_id):
-    """Consultants withdraw founder invitations to their client (they may issue them, too)."""
-    client, _role = get_client_for(request, client_id, consultant=True)
-    if request.method != "POST":
-        return redirect("tenants:client_invite", client_id=client.pk)
-    form = InvitationRevokeForm(_pending_founder_invitations(client), request.POST)
-    if not form.is_valid():
-        return _client_invite_page(request, client, action_form=form)
-    invitation = form.save()
-    messages.success(request, f"The invitation for {invitation.email} was revoked; its link no longer works.")
-    return redirect("tenants:client_invite", client_id=client.pk)
+    founders = ClientAccess.objects.filter(client=client).select_related("user").order_by("user__email")
+    invitations = client.invitations.filter(pk__in=client.workspace.pending_invitations().values("pk"))
+    return render(request, "tenants/client_invite.html", {
+        "client": client, "form": form, "founders": founders, "invitations": invitations.select_related("invited_by"),
+    })
 
 
 # --- invitation acceptance ------------------------------------------------------------------------------------
