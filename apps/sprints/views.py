@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
@@ -21,6 +23,18 @@ from .models import Sprint
 
 RECENT_HANDOVERS = 5
 ACTIVITY_SHOWN = 50
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def brand_colours(workspace):
+    """The workspace's colours for founder-facing pages. They land inside a <style> block, so only well-formed
+    hex values get there, whatever the row holds."""
+    if workspace is None:
+        return None
+    primary, accent = workspace.primary_colour, workspace.accent_colour
+    if not (HEX_COLOUR.fullmatch(primary or "") and HEX_COLOUR.fullmatch(accent or "")):
+        return None
+    return {"primary": primary, "accent": accent}
 
 
 @login_required
@@ -67,7 +81,8 @@ def _sprint_page_context(sprint, role):
         "sprint": sprint, "client": sprint.client, "role": role, "can_edit": can_edit,
         "stages": sprint.stages_with_items(items),
         "activity": sprint.activity.select_related("actor")[:ACTIVITY_SHOWN],
-        "workspace": sprint.client.workspace, "brand": not can_edit,  # founders see their consultant's brand
+        "workspace": sprint.client.workspace,
+        "brand": None if can_edit else brand_colours(sprint.client.workspace),  # founders see the consultant's brand
     }
     if can_edit:
         context["decision_form"] = DecisionForm(initial={"decision": sprint.decision,
@@ -175,4 +190,6 @@ def portal(request):
         stages = sprint.stages_with_items(items_by_sprint[sprint.pk]) if sprint else []
         cards.append({"client": client, "sprint": sprint, "stages": stages})
     workspace = clients[0].workspace if clients else None
-    return render(request, "sprints/portal.html", {"cards": cards, "workspace": workspace, "brand": True})
+    return render(request, "sprints/portal.html", {
+        "cards": cards, "workspace": workspace, "brand": brand_colours(workspace),
+    })
