@@ -5,6 +5,7 @@ from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from apps.checklists.models import DONE_STATUSES
 from apps.core.models import PublicModel
 
 SPRINT_HOURS = 48
@@ -12,10 +13,6 @@ SPRINT_HOURS = 48
 
 def default_due():
     return timezone.now() + timedelta(hours=SPRINT_HOURS)
-
-
-# Items in these states need no more work: "warn" is accepted with evidence, "na" does not apply.
-DONE_STATUSES = ("pass", "warn", "na")
 
 
 def percent(done, total):
@@ -182,18 +179,25 @@ class Sprint(PublicModel):
     def next_status(self):
         return self.NEXT_STATUS.get(self.status)
 
+    @transaction.atomic
     def change_status(self, status, actor):
+        """Move one step forward. A conditional UPDATE claims the move, so when two people click at once only
+        one change (and one log line) happens; returns False for the one who lost."""
         if status != self.next_status:
             raise ValueError(f"A {self.status} sprint cannot become {status}.")
-        previous = self.get_status_display()
-        self.status = status
-        fields = ["status"]
+        changes = {"status": status}
         if status == self.HANDED_OVER:
-            self.handed_over_at = timezone.now()
-            fields.append("handed_over_at")
-        self.save(update_fields=fields)
+            changes["handed_over_at"] = timezone.now()
+        if not Sprint.objects.filter(pk=self.pk, status=self.status).update(**changes):
+            self.refresh_from_db(fields=["status", "handed_over_at"])
+            return False
+        previous = self.get_status_display()
+        for field, value in changes.items():
+            setattr(self, field, value)
         self.log(actor, f"changed the status from {previous} to {self.get_status_display()}")
+        return True
 
+    @transaction.atomic
     def record_decision(self, decision, rationale, actor):
         self.decision = decision
         self.decision_rationale = rationale

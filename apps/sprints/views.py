@@ -156,10 +156,15 @@ def status(request, sprint_id):
     sprint, _ = get_sprint_for(request, sprint_id, consultant=True)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    if request.POST.get("status") == sprint.status:  # a double click, or a page that was already stale
+        messages.info(request, f"The sprint is already {sprint.get_status_display().lower()}.")
+        return redirect("sprints:detail", sprint_id=sprint.pk)
     form = SprintStatusForm(request.POST, sprint=sprint)
     if form.is_valid():
-        sprint.change_status(form.cleaned_data["status"], request.user)
-        messages.success(request, f"The sprint is now {sprint.get_status_display().lower()}.")
+        if sprint.change_status(form.cleaned_data["status"], request.user):
+            messages.success(request, f"The sprint is now {sprint.get_status_display().lower()}.")
+        else:
+            messages.error(request, f"Someone else just changed the status: it is {sprint.get_status_display()}.")
         return redirect("sprints:detail", sprint_id=sprint.pk)
     return render(request, "sprints/form_page.html", {
         "heading": f"Change the status of {sprint}", "form": form, "submit": "Change status",
