@@ -43,6 +43,24 @@ class SprintQuerySet(models.QuerySet):
             items_done=Count("items", filter=Q(items__status__in=DONE_STATUSES), distinct=True),
         )
 
+    def current_for(self, clients):
+        """{client id: its current sprint} — the running one, else the latest — each with `.stages` and their
+        items, in three queries whatever the number of clients."""
+        from apps.checklists.models import SprintItem
+
+        running_first = models.Case(models.When(status__in=(Sprint.PLANNED, Sprint.ACTIVE), then=0), default=1)
+        current = self.filter(client=models.OuterRef("pk")).order_by(running_first, "-starts_at").values("pk")[:1]
+        current_ids = clients.annotate(current_sprint_id=models.Subquery(current)).values_list(
+            "current_sprint_id", flat=True)
+        sprints = {s.pk: s for s in self.filter(pk__in=[pk for pk in current_ids if pk])
+                   .select_related("decided_by")}
+        items = {pk: [] for pk in sprints}
+        for item in SprintItem.objects.filter(sprint__in=sprints.keys()).select_related("updated_by"):
+            items[item.sprint_id].append(item)
+        for sprint in sprints.values():
+            sprint.stages = sprint.stages_with_items(items[sprint.pk])
+        return {sprint.client_id: sprint for sprint in sprints.values()}
+
     def attach_stage_progress(self):
         """Evaluate and give each sprint `.stage_progress` with one grouped query for all of them."""
         from apps.checklists.models import SprintItem

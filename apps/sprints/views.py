@@ -2,7 +2,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import F
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -172,29 +172,13 @@ def status(request, sprint_id):
     }, status=400)
 
 
-RUNNING_FIRST = Case(When(status__in=(Sprint.PLANNED, Sprint.ACTIVE), then=Value(0)), default=Value(1),
-                     output_field=IntegerField())
-
-
 @login_required
 def portal(request):
     """A founder's own client(s): the current sprint's stages, items, evidence and decision — nothing else."""
-    current = Sprint.objects.filter(client=OuterRef("pk")).order_by(RUNNING_FIRST, "-starts_at").values("pk")[:1]
-    clients = list(
-        founder_clients_of(request.user).select_related("workspace")
-        .annotate(current_sprint_id=Subquery(current)).order_by("name")
-    )
-    sprints = {s.pk: s for s in Sprint.objects.filter(pk__in=[c.current_sprint_id for c in clients])
-               .select_related("decided_by")}
-    items_by_sprint = {pk: [] for pk in sprints}
-    for item in SprintItem.objects.filter(sprint__in=sprints.keys()).select_related("updated_by"):
-        items_by_sprint[item.sprint_id].append(item)
-    cards = []
-    for client in clients:
-        sprint = sprints.get(client.current_sprint_id)
-        stages = sprint.stages_with_items(items_by_sprint[sprint.pk]) if sprint else []
-        cards.append({"client": client, "sprint": sprint, "stages": stages})
-    workspace = clients[0].workspace if clients else None
+    clients = founder_clients_of(request.user).select_related("workspace").order_by("name")
+    current = Sprint.objects.current_for(clients)
+    cards = [{"client": client, "sprint": current.get(client.pk)} for client in clients]
+    workspace = cards[0]["client"].workspace if cards else None
     return render(request, "sprints/portal.html", {
         "cards": cards, "workspace": workspace, "brand": brand_colours(workspace),
     })
