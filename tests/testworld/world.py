@@ -15,6 +15,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -111,7 +112,9 @@ class TestWorld:
         for name, low, high in (("legacy", ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_3),
                                 ("ancient", ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1)):
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.minimum_version, ctx.maximum_version = low, high
+            with warnings.catch_warnings():  # serving TLS 1.0/1.1 on purpose
+                warnings.simplefilter("ignore", DeprecationWarning)
+                ctx.minimum_version, ctx.maximum_version = low, high
             ctx.set_ciphers("ALL:@SECLEVEL=0")
             ctx.load_cert_chain(cert, key)
             contexts[name] = ctx

@@ -18,6 +18,7 @@ import functools
 import ipaddress
 import ssl
 import time
+import warnings
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -157,8 +158,10 @@ def unverified_context(version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     if version is not None:
-        ctx.minimum_version = version
-        ctx.maximum_version = version
+        with warnings.catch_warnings():  # deprecated versions are exactly what tls.protocols must ask for
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = version
+            ctx.maximum_version = version
         # OpenSSL 3 refuses TLS 1.0/1.1 at the default security level; we must be able to ask.
         ctx.set_ciphers("ALL:@SECLEVEL=0")
     return ctx

@@ -42,7 +42,12 @@ async def _invoke(spec: CheckSpec, target: Target, net: ScanNet, host: str | Non
                                  f"The check did not finish within {net.profile.check_timeout:g} s.",
                                  {"error": "check_timeout", "timeout_s": net.profile.check_timeout})]
     except NetError as exc:
-        findings = [error_finding(spec.id, subject, exc)]
+        if exc.kind in ("nxdomain", "no_address"):
+            # audit.resolves already fails this name; repeating it as an error in every check is noise.
+            findings = [make_finding(spec.id, subject, "skipped", f"Not checked: {exc.reason} (see audit.resolves).",
+                                     exc.evidence())]
+        else:
+            findings = [error_finding(spec.id, subject, exc)]
     except Exception as exc:  # a bug in one check must not sink the scan; it is reported, never a silent pass
         log.exception("check %s crashed on %s", spec.id, subject)
         findings = [make_finding(spec.id, subject, "error", f"The check crashed: {type(exc).__name__}.",
