@@ -44,6 +44,7 @@ SITES: dict[str, dict] = {
     "docs.good.lrtest": {},
     "status.good.lrtest": {},
     "dead.lrtest": {},
+    "halfdead.lrtest": {},
     "nocaa.lrtest": {},
     # certificates
     "expired.lrtest": {"cert": "expired"},

@@ -116,7 +116,11 @@ async def blackhole(reader, writer, *, world, server_ip):
     """Accepts and says nothing: a server that never answers, and a TLS handshake that hangs."""
     world.connections[server_ip] += 1
     try:
-        await asyncio.sleep(60)
+        async with asyncio.timeout(60):
+            while await reader.read(4096):  # swallow whatever comes until the client gives up
+                pass
+    except (TimeoutError, ConnectionError):
+        pass
     finally:
         writer.close()
 

@@ -45,6 +45,8 @@ ZONES: dict[str, dict] = {
     "garbage.lrtest": {"A": [GARBAGE]},
     "docs.dead.lrtest": {"A": [DEAD]},
     "dead.lrtest": {"A": [MAIN]},
+    "halfdead.lrtest": {"A": [MAIN]},
+    "www.halfdead.lrtest": {"A": [BLACKHOLE]},
     "legacy.lrtest": {"A": [LEGACY_TLS]},
     "ancient.lrtest": {"A": [ANCIENT_TLS]},
     # SSRF: names that lead somewhere the production profile must never connect to

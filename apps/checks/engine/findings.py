@@ -63,8 +63,13 @@ class Target:
         return [h for h in self.hostnames if self.roles.get(h) in roles]
 
     def endpoints_on(self, host: str, kinds=ENDPOINT_KINDS) -> list[tuple[str, str]]:
-        return [(kind, url) for kind in kinds for url in self.endpoints.get(kind, [])
-                if (urlsplit(url).hostname or "").lower() == host]
+        """Endpoints served by host; the apex also takes those on hosts that are not declared (e.g. a vendor's)."""
+
+        def owner(url):
+            name = (urlsplit(url).hostname or "").lower()
+            return name if name in self.hostnames else self.domain
+
+        return [(kind, url) for kind in kinds for url in self.endpoints.get(kind, []) if owner(url) == host]
 
     def option(self, name: str, default):
         return self.options.get(name, default)
