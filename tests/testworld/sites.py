@@ -100,4 +100,6 @@ def cert_variant(host: str) -> str:
 
 
 def valid_cert_names() -> list[str]:
-    return ["good.lrtest", *sorted(set(SITES) - {"good.lrtest"}), "127.0.0.1"]
+    from .zones import ZONES
+
+    return ["good.lrtest", *sorted((set(SITES) | set(ZONES)) - {"good.lrtest"}), "127.0.0.1"]

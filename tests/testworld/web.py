@@ -98,6 +98,8 @@ class WebApp:
     async def trickle(self, writer):
         payload = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100000
         for i in range(len(payload)):
+            if writer.is_closing():
+                return
             writer.write(payload[i:i + 1])
             await writer.drain()
             await asyncio.sleep(0.05)
@@ -106,7 +108,7 @@ class WebApp:
         writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {HUGE_BYTES}\r\n\r\n".encode())
         chunk = b"<p>" + b"a" * 65530 + b"</p>"
         sent = 0
-        while sent < HUGE_BYTES:
+        while sent < HUGE_BYTES and not writer.is_closing():
             writer.write(chunk[: HUGE_BYTES - sent])
             sent += len(chunk)
             await writer.drain()

@@ -95,6 +95,10 @@ async def caching(target, net, host):
         return [make_finding("edge.caching", host, "skipped",
                              f"{host} redirects to {urlsplit(page.url).hostname}; caching is checked there.",
                              {"final_url": page.url})]
+    if page.truncated:
+        return [make_finding("edge.caching", host, "error",
+                             f"The page of {host} is larger than {net.profile.max_body_bytes} bytes; not scanned.",
+                             {"error": "too_large", "url": page.url})]
     page_cc = _cache_control(page.header("cache-control"))
     cookie = page.header("set-cookie")
     evidence = {"url": page.url, "page_cache_control": page.header("cache-control"), "page_sets_cookie": bool(cookie)}
@@ -153,7 +157,8 @@ async def reachable(target, net, host):
             if exc.kind in DEAD_KINDS or exc.kind == "tls_verify":
                 return make_finding("edge.reachable", url, "fail", f"{url} is dead: {exc.reason}.", evidence,
                                     "Point the name at a live server, or remove the link/hostname before launch.")
-            return error_finding("edge.reachable", url, exc)
+            return make_finding("edge.reachable", url, "error", f"Could not check {url}: {exc.reason}.", evidence,
+                                "Make sure the URL answers from the public internet, then scan again.")
         if chain.loop or chain.too_long:
             return make_finding("edge.reachable", url, "fail", f"{url} never loads: its redirects loop.", evidence,
                                 "Fix the redirect rules so the URL ends on a page.")

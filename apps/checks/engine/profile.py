@@ -37,7 +37,7 @@ class NetworkProfile:
     max_body_bytes: int = 2 * 1024 * 1024
     max_header_bytes: int = 64 * 1024
     max_redirects: int = 10
-    max_concurrency: int = 32
+    max_concurrency: int = 64  # open connections per scan
     user_agent: str = "LaunchReady-Scanner/0.1 (+readiness check)"
 
     @classmethod
@@ -157,18 +157,18 @@ def address_refusal(ip: str | IPAddress, allowed_networks=()) -> str | None:
         addr = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
     except ValueError:
         return f"{ip!r} is not an IP address"
-    candidates = [addr]
+    if any(addr.version == net.version and addr in net for net in allowed_networks):
+        return None
     inner = embedded_ipv4(addr)
     if inner is not None:
-        candidates.append(inner)
-    if allowed_networks and all(any(c in net for net in allowed_networks if c.version == net.version)
-                                for c in candidates):
-        return None
-    for c in candidates:
-        kind = _non_public_kind(c)
-        if kind:
-            via = f" (embedded in {addr})" if c is not addr else ""
-            return f"{c} is a {kind} address{via}; the scanner only connects to public addresses"
+        # IPv4-mapped (and 6to4/Teredo/NAT64) addresses are refused outright: they are another spelling of an
+        # IPv4 address, and the allow-list only admits the spelling it names.
+        inner_kind = _non_public_kind(inner) or "public"
+        return (f"{addr} is an IPv6 encoding of {inner} ({inner_kind} address); the scanner only connects to public "
+                "addresses")
+    kind = _non_public_kind(addr)
+    if kind:
+        return f"{addr} is a {kind} address; the scanner only connects to public addresses"
     return None
 
 

@@ -34,11 +34,12 @@ def test_localhost_refs_skips_a_host_that_redirects_elsewhere(scan):
     assert f.status == "skipped"
 
 
-def test_slow_routes_verdicts(scan):
+def test_slow_routes_verdicts(scan, testworld):
     endpoints = [("health", "https://good.lrtest/health"), ("homepage", "https://good.lrtest/slow?s=0.25"),
                  ("login", "https://good.lrtest/slow?s=0.6"), ("checkout", "https://trickle.lrtest/")]
     result = scan("good.lrtest", only=["audit.slow_routes"], endpoints=endpoints,
-                  options={"slow_warn_ms": 150, "slow_fail_ms": 500})
+                  options={"slow_warn_ms": 150, "slow_fail_ms": 500},
+                  profile=testworld.profile(read_timeout=1.5, request_timeout=2.0))
     health = finding(result, "audit.slow_routes", "https://good.lrtest/health")
     assert health.status == "pass"
     assert health.evidence["total_ms"] < 150
