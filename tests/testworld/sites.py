@@ -76,8 +76,10 @@ SITES: dict[str, dict] = {
     "passive.lrtest": {"html": GOOD_HTML.replace('src="/static/logo.png"', 'src="http://img.passive.lrtest/a.png"')},
     "devrefs.lrtest": {"html": GOOD_HTML.replace("<h1>", '<script>window.API="http://localhost:3000/api"</script>'
                                                  "<h1>")},
+    "gzipped.lrtest": {"gzip": True, "html": GOOD_HTML.replace("<h1>", '<a href="http://staging.gzipped.lrtest/">'
+                                                                "<h1>")},
     "jsrefs.lrtest": {"assets": {**GOOD_ASSETS, "/static/app.3f9a1c2e.js": (
-        GOOD_ASSETS["/static/app.3f9a1c2e.js"][0], "const api='http://127.0.0.1:8000/graphql';")}},
+        GOOD_ASSETS["/static/app.3f9a1c2e.js"][0], "const api='http://localhost:3000/graphql';const ws='ws://127.0.0.1:8000/live';")}},
     # caching and the edge
     "nocache.lrtest": {"assets": UNCACHED_ASSETS},
     "cookiecache.lrtest": {"headers": {"Cache-Control": "public, max-age=600", "Set-Cookie": "session=abc; Secure"}},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import ssl
 from urllib.parse import parse_qs, urlsplit
@@ -70,7 +71,11 @@ class WebApp:
     async def route(self, writer, site, path, query):
         assets = site.get("assets", GOOD_ASSETS)
         if path == "/":
-            return await self.send(writer, 200, self.page_headers(site), site.get("html", GOOD_HTML))
+            html = site.get("html", GOOD_HTML)
+            if site.get("gzip"):  # sent compressed although the scanner asked for identity
+                return await self.send(writer, 200, self.page_headers(site, {"Content-Encoding": "gzip"}),
+                                       gzip.compress(html.encode()))
+            return await self.send(writer, 200, self.page_headers(site), html)
         if path in assets:
             asset_headers, body = assets[path]
             return await self.send(writer, 200, asset_headers, body)

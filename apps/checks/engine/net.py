@@ -19,6 +19,7 @@ import ipaddress
 import ssl
 import time
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -341,12 +342,7 @@ class ScanNet:
         async with self._slots:
             reader, writer, ip = await self.open(host, port, tls=tls)
             try:
-                async with asyncio.timeout(p.request_timeout):
-                    return await self._exchange(reader, writer, url, host_header, target, ip, port, started,
-                                                read_body)
-            except TimeoutError:
-                raise NetError("request_timeout", f"{url} did not finish answering within {p.request_timeout:g} s",
-                               url=url, ip=ip) from None
+                return await self._exchange(reader, writer, url, host_header, target, ip, port, started, read_body)
             finally:
                 writer.transport.abort()
 
@@ -361,13 +357,26 @@ class ScanNet:
         head = None
         body = bytearray()
         truncated = False
+        # One deadline for the whole request (bytes trickling in one by one cannot extend it) and a shorter
+        # silence limit per read. Each read gets its own asyncio.timeout: asyncio.wait_for inside an outer
+        # timeout can swallow the outer cancellation on Python 3.11 when a read completes at the same moment.
+        deadline = started + p.request_timeout
         try:
             while True:
                 event = conn.next_event()
                 if event is h11.NEED_DATA:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise NetError("request_timeout", f"{url} did not finish answering within "
+                                       f"{p.request_timeout:g} s", url=url, ip=ip)
+                    limit = min(p.read_timeout, remaining)
                     try:
-                        data = await asyncio.wait_for(reader.read(65536), p.read_timeout)
+                        async with asyncio.timeout(limit):
+                            data = await reader.read(65536)
                     except TimeoutError:
+                        if limit < p.read_timeout:
+                            raise NetError("request_timeout", f"{url} did not finish answering within "
+                                           f"{p.request_timeout:g} s", url=url, ip=ip) from None
                         raise NetError("read_timeout", f"{url} sent nothing for {p.read_timeout:g} s", url=url,
                                        ip=ip) from None
                     except (ssl.SSLError, OSError) as exc:
@@ -395,7 +404,9 @@ class ScanNet:
             raise NetError("bad_http", f"{url} closed without an HTTP response", url=url, ip=ip)
         now = time.monotonic()
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in head.headers]
-        return Response(url=url, status=head.status_code, headers=headers, body=bytes(body), truncated=truncated,
+        encoding = next((v.strip().lower() for k, v in headers if k == "content-encoding"), "")
+        body, truncated = _decode(bytes(body), encoding, p.max_body_bytes, truncated)
+        return Response(url=url, status=head.status_code, headers=headers, body=body, truncated=truncated,
                         ip=ip, port=port, ttfb_ms=int(((ttfb or now) - started) * 1000),
                         total_ms=int((now - started) * 1000))
 
@@ -426,6 +437,18 @@ class ScanNet:
                 chain.too_long = True
                 return chain
             current = nxt
+
+
+def _decode(body: bytes, encoding: str, cap: int, truncated: bool) -> tuple[bytes, bool]:
+    """Undo gzip/deflate (servers may ignore `Accept-Encoding: identity`), never inflating past the cap."""
+    if encoding not in ("gzip", "x-gzip", "deflate") or not body:
+        return body, truncated
+    inflater = zlib.decompressobj(wbits=47 if encoding != "deflate" else 15)  # 47: gzip or zlib header
+    try:
+        out = inflater.decompress(body, cap)
+    except zlib.error:
+        return body, truncated
+    return out, truncated or bool(inflater.unconsumed_tail)
 
 
 def _cname_chain(response, qname: str) -> list[str]:

@@ -18,8 +18,15 @@ def test_localhost_refs_fail_in_page(scan):
 def test_localhost_refs_fail_in_same_origin_bundle(scan):
     f = finding(scan("jsrefs.lrtest", only=["audit.localhost_refs"]), "audit.localhost_refs", "jsrefs.lrtest")
     assert f.status == "fail"
-    assert f.evidence["matches"] == [{"url": "https://jsrefs.lrtest/static/app.3f9a1c2e.js",
-                                      "match": "http://127.0.0.1:8000"}]
+    bundle = "https://jsrefs.lrtest/static/app.3f9a1c2e.js"
+    assert f.evidence["matches"] == [{"url": bundle, "match": "http://localhost:3000"},
+                                     {"url": bundle, "match": "//127.0.0.1:8000"}]
+
+
+def test_localhost_refs_reads_a_gzipped_page_and_finds_staging_hosts(scan):
+    f = finding(scan("gzipped.lrtest", only=["audit.localhost_refs"]), "audit.localhost_refs", "gzipped.lrtest")
+    assert f.status == "fail"
+    assert f.evidence["matches"] == [{"url": "https://gzipped.lrtest/", "match": "http://staging.gzipped.lrtest"}]
 
 
 def test_localhost_refs_error_on_oversized_page(scan):
