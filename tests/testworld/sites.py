@@ -89,6 +89,7 @@ SITES: dict[str, dict] = {
     "huge.lrtest": {"behaviour": "huge"},
     "redirector.lrtest": {},
     "bait.lrtest": {},
+    "rebind.ssrf.lrtest": {},
 }
 
 

@@ -62,6 +62,9 @@ ZONES: dict[str, dict] = {
     "linklocal6.ssrf.lrtest": {"AAAA": ["fe80::1"]},
     "mapped.ssrf.lrtest": {"AAAA": ["::ffff:127.0.0.6"]},
     "flip.ssrf.lrtest": {"flip": [[BAIT], [PUBLIC_EXAMPLE]]},
+    # Rebinding, hermetically: MAIN stands in for "public" (the test admits only MAIN), BAIT is the private
+    # address a second resolution would return. A scanner that re-resolved at connect time would reach BAIT.
+    "rebind.ssrf.lrtest": {"flip": [[MAIN], [BAIT]]},
 }
 
 # Hosts of the web server that need nothing but an A record to MAIN.

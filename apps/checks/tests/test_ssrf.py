@@ -71,6 +71,25 @@ def test_rebinding_name_is_resolved_once_and_refused(testworld, production):
     assert cert.evidence["addresses"] == [zones.BAIT]
 
 
+def test_rebinding_after_a_public_answer_never_reaches_the_private_one(testworld):
+    """First answer "public" (MAIN, the only admitted address), any later answer private (BAIT).
+
+    Every check of the scan connects, many times, yet all connections go to the first answer and the name is
+    queried once: there is no second resolution for a rebinding server to exploit.
+    """
+    name = "rebind.ssrf.lrtest"
+    testworld.dns._flips[name] = 0
+    queries_before = testworld.dns_queries(name, "A")
+    bait_before = testworld.connections[zones.BAIT]
+    profile = testworld.profile(allowed_networks=(f"{zones.MAIN}/32",))
+    findings, net = scan_with_net(Target(domain=name, roles={name: "app"}), profile)
+    assert testworld.dns_queries(name, "A") - queries_before == 1
+    assert net.connections > 10
+    assert set(net.connected_ips) == {zones.MAIN}
+    assert testworld.connections[zones.BAIT] == bait_before
+    assert next(f for f in findings if f.check == "tls.certificate").status == "pass"
+
+
 def test_the_test_profile_does_reach_loopback(testworld):
     """Control: the same bait name is reachable with 127.0.0.0/8 allowed, so the refusals above are the guard's."""
     bait_before = testworld.connections[zones.BAIT]
