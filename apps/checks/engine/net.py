@@ -309,7 +309,7 @@ class ScanNet:
             reader, writer, ip = await self.open(host, port, tls=ctx)
             try:
                 sslobj = writer.get_extra_info("ssl_object")
-                chain = [c.public_bytes(ssl._ssl.ENCODING_DER) for c in sslobj._sslobj.get_unverified_chain() or []]
+                chain = _peer_chain(sslobj)
                 return TlsInfo(version=sslobj.version() or "", cipher=(sslobj.cipher() or ("",))[0],
                                chain_der=chain, ip=ip)
             finally:
@@ -437,6 +437,23 @@ class ScanNet:
                 chain.too_long = True
                 return chain
             current = nxt
+
+
+def _peer_chain(sslobj) -> list[bytes]:
+    """DER certificates the server sent, leaf first, verified or not.
+
+    Python 3.13 exposes SSLObject.get_unverified_chain(); 3.10-3.12 have it on the private _sslobj. Without
+    either, only the leaf is available.
+    """
+    getter = getattr(sslobj, "get_unverified_chain", None) or getattr(sslobj._sslobj, "get_unverified_chain", None)
+    if getter is not None:
+        chain = []
+        for cert in getter() or []:
+            chain.append(cert if isinstance(cert, bytes) else cert.public_bytes(ssl._ssl.ENCODING_DER))
+        if chain:
+            return chain
+    leaf = sslobj.getpeercert(binary_form=True)
+    return [leaf] if leaf else []
 
 
 def _decode(body: bytes, encoding: str, cap: int, truncated: bool) -> tuple[bytes, bool]:

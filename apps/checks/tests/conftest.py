@@ -12,9 +12,3 @@ def scan(testworld):
         return run_scan(target, profile or testworld.profile(), only)
 
     return run
-
-
-def finding(result, check, target):
-    matches = [f for f in result.findings if f.check == check and f.target == target]
-    assert len(matches) == 1, f"expected one {check} finding for {target}, got {result.findings}"
-    return matches[0]

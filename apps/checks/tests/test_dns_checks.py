@@ -1,6 +1,6 @@
 """dns.records, dns.dangling and audit.resolves against the test world's DNS server."""
 
-from apps.checks.tests.conftest import finding
+from apps.checks.tests.helpers import finding
 
 
 def test_records_snapshot_passes_for_the_good_apex(scan):

@@ -1,6 +1,6 @@
 """edge.cdn, edge.caching and edge.reachable against the test world."""
 
-from apps.checks.tests.conftest import finding
+from apps.checks.tests.helpers import finding
 
 
 def test_cdn_pass_behind_cloudflare_style_proxy(scan):

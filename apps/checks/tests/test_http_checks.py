@@ -1,6 +1,6 @@
 """http.* checks against test-world sites: redirects, canonical host, HSTS, security headers, mixed content."""
 
-from apps.checks.tests.conftest import finding
+from apps.checks.tests.helpers import finding
 
 
 def run_one(scan, check, domain, hosts=()):

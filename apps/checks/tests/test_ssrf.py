@@ -10,7 +10,7 @@ import pytest
 
 from apps.checks.engine import Target
 from apps.checks.engine.runner import run_checks_async
-from apps.checks.tests.conftest import finding
+from apps.checks.tests.helpers import finding
 from tests.testworld import zones
 
 CONNECTING_CHECKS = ("tls.", "http.", "edge.", "audit.localhost_refs", "audit.slow_routes")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.checks.tests.conftest import finding
+from apps.checks.tests.helpers import finding
 
 
 def test_certificate_pass_reports_fields(scan):
