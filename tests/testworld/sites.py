@@ -82,6 +82,8 @@ SITES: dict[str, dict] = {
         GOOD_ASSETS["/static/app.3f9a1c2e.js"][0], "const api='http://localhost:3000/graphql';const ws='ws://127.0.0.1:8000/live';")}},
     # caching and the edge
     "nocache.lrtest": {"assets": UNCACHED_ASSETS},
+    "shortcache.lrtest": {"assets": {**GOOD_ASSETS, "/static/app.3f9a1c2e.js": (
+        {"Content-Type": "application/javascript", "Cache-Control": "public, max-age=3600"}, "ok()")}},
     "cookiecache.lrtest": {"headers": {"Cache-Control": "public, max-age=600", "Set-Cookie": "session=abc; Secure"}},
     "origin.lrtest": {"drop": ["Server", "CF-Ray"], "headers": {"Server": "nginx/1.25"}},
     # bad servers speaking over HTTP

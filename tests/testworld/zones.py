@@ -72,7 +72,7 @@ WEB_HOSTS_ON_MAIN = (
     "expired.lrtest", "expiring.lrtest", "wronghost.lrtest", "selfsigned.lrtest", "unknownca.lrtest",
     "incomplete.lrtest", "weakkey.lrtest", "noredirect.lrtest", "tempredirect.lrtest", "nohsts.lrtest",
     "shorthsts.lrtest", "bare.lrtest", "partial.lrtest", "mixed.lrtest", "passive.lrtest", "devrefs.lrtest",
-    "jsrefs.lrtest", "gzipped.lrtest", "nocache.lrtest", "cookiecache.lrtest", "origin.lrtest", "both.lrtest", "www.both.lrtest",
+    "jsrefs.lrtest", "gzipped.lrtest", "nocache.lrtest", "shortcache.lrtest", "cookiecache.lrtest", "origin.lrtest", "both.lrtest", "www.both.lrtest",
     "loop.lrtest", "www.loop.lrtest", "chain.lrtest", "www.chain.lrtest", "trickle.lrtest", "huge.lrtest",
     "redirector.lrtest",
 )

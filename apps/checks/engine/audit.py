@@ -51,7 +51,9 @@ async def resolves(target, net, host):
 async def localhost_refs(target, net, host):
     if target.roles.get(host) not in PAGE_ROLES:
         return []
-    chain = await net.follow(f"https://{host}/")
+    declared = [url for _kind, url in target.endpoints_on(host, ("homepage",))
+                if (urlsplit(url).hostname or "").lower() == host]
+    chain = await net.follow(declared[0] if declared else f"https://{host}/")
     page = chain.final
     if page is None:
         if chain.error:

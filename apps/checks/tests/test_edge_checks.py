@@ -43,6 +43,14 @@ def test_caching_warn_on_uncached_assets(scan):
     assert all(a["problem"] == "not cacheable" for a in f.evidence["assets"])
 
 
+def test_caching_warn_when_hashed_asset_is_not_immutable(scan):
+    f = finding(scan("shortcache.lrtest", only=["edge.caching"]), "edge.caching", "shortcache.lrtest")
+    assert f.status == "warn"
+    bundle = next(a for a in f.evidence["assets"] if a["hashed"])
+    assert bundle["max_age"] == 3600
+    assert bundle["problem"] == "hashed name but short max-age and no immutable"
+
+
 def test_caching_fail_when_cookie_page_is_publicly_cached(scan):
     f = finding(scan("cookiecache.lrtest", only=["edge.caching"]), "edge.caching", "cookiecache.lrtest")
     assert f.status == "fail"
