@@ -272,6 +272,7 @@ class ScanNet:
             self.connections += 1
             self.connected_ips.append(ip)
             try:
+                # `ip` is numeric, so asyncio skips getaddrinfo (base_events._ipaddr_info): no DNS happens here.
                 async with asyncio.timeout(p.connect_timeout):
                     reader, writer = await asyncio.open_connection(ip, real_port)
             except TimeoutError:
@@ -283,10 +284,11 @@ class ScanNet:
                                 ip=ip)
                 continue
             if tls is not None:
-                sni = None if parse_ip_literal(host) else host
                 try:
+                    # The hostname (not the IP) is the SNI and what the certificate is checked against; for an
+                    # IP-literal URL, ssl sends no SNI and matches the IP against the certificate's IP SANs.
                     async with asyncio.timeout(p.connect_timeout):
-                        await writer.start_tls(tls, server_hostname=sni or host,
+                        await writer.start_tls(tls, server_hostname=host.strip("[]"),
                                                ssl_handshake_timeout=p.connect_timeout)
                 except TimeoutError:
                     writer.transport.abort()
