@@ -427,6 +427,7 @@ async def _spf_node(net, domain: str, walk: SpfWalk, path: tuple[str, ...], auth
         node["redirect"] = redirect.domain
         if redirect.has_macro:
             node["children"].append({"domain": redirect.domain, "via": "redirect", "unevaluated": "macro"})
+            node["effective_all"] = "unknown"  # depends on the sender: cannot be judged statically
         else:
             target = a_label(redirect.domain)
             if target in path or target == domain:
@@ -556,8 +557,9 @@ async def spf(target, net):
         walk.flag("plus-all", "the record ends in +all: every server on the internet may send as you")
     elif effective_all == "?":
         walk.flag("neutral-all", "the record ends in ?all (neutral): unlisted servers are not refused")
-    elif effective_all is None and "redirect" not in tree and not walk.reasons & set(SPF_FAIL_REASONS):
-        walk.flag("missing-all", "the record has no 'all' and no redirect: unlisted servers get a neutral result")
+    elif effective_all is None and not walk.reasons & set(SPF_FAIL_REASONS):
+        walk.flag("missing-all", "the record (after any redirect) has no 'all': unlisted servers get a neutral "
+                  "result")
     senders = [a_label(s.removeprefix("include:")) for s in target.spf_senders]
     own = org_domain(domain)
     unapproved = []
@@ -588,7 +590,7 @@ async def spf(target, net):
     if warns:
         return [_finding("email.spf", domain, "warn", f"SPF of {domain} works but: " + "; ".join(walk.problems)
                          + ".", walk.reasons, evidence, _spf_advice(warns))]
-    ending = {"-": "fail-all", "~": "softfail-all"}.get(effective_all or "", "redirect")
+    ending = {"-": "fail-all", "~": "softfail-all"}.get(effective_all or "", "redirect-macro")
     advice = "" if senders else " (declare the approved senders to have each include checked)"
     return [_finding("email.spf", domain, "pass", f"SPF of {domain} is valid ({walk.lookups} of {LOOKUP_LIMIT} "
                      f"DNS lookups) and ends in {effective_all or '?'}all{advice}: {record}", [ending], evidence)]
@@ -803,9 +805,11 @@ async def dmarc(target, net):
         evidence["org_domain"] = policy_domain
     F = functools.partial(_finding, "email.dmarc", domain)
     if not valid and lookalike:
+        reason = "version-not-first" if any(re.search(r"(^|;)[ \t]*v[ \t]*=[ \t]*DMARC1[ \t]*(;|$)", t)
+                                            for t in lookalike) else "invalid-version"
         return [F("fail", f"The DMARC record at _dmarc.{policy_domain} does not start with v=DMARC1, so receivers "
-                  "ignore it (RFC 7489 section 6.6.3).", ["version-not-first"], evidence,
-                  "Start the record with exactly `v=DMARC1;`.")]
+                  "ignore it (RFC 7489 section 6.6.3).", [reason], evidence,
+                  "Start the record with exactly `v=DMARC1;` (case-sensitive).")]
     if not valid:
         return [F("fail", f"{domain} has no DMARC record (nor has its organizational domain).", ["no-record"],
                   evidence, f'Publish a TXT record at _dmarc.{domain}: "v=DMARC1; p=none; rua=mailto:dmarc@{domain}"'
