@@ -780,7 +780,7 @@ async def _report_authorized(net, policy_domain: str, dest: str) -> bool:
     return any(t.strip(" \t").startswith("v=DMARC1") for t in texts)
 
 
-async def _find_dmarc(net, domain: str) -> tuple[str, list[str], list[str], str]:
+async def find_dmarc(net, domain: str) -> tuple[str, list[str], list[str], str]:
     """(policy domain, valid records, look-alikes, source) with the organizational-domain fallback."""
     texts, _ = await lookup_txt(net, f"_dmarc.{domain}")
     valid, lookalike = dmarc_candidates(texts)
@@ -798,7 +798,7 @@ async def _find_dmarc(net, domain: str) -> tuple[str, list[str], list[str], str]
 @check("email.dmarc", scope="target")
 async def dmarc(target, net):
     domain = a_label(target.domain)
-    policy_domain, valid, lookalike, source = await _find_dmarc(net, domain)
+    policy_domain, valid, lookalike, source = await find_dmarc(net, domain)
     evidence: dict = {"domain": domain, "policy_domain": policy_domain, "policy_source": source,
                       "record": valid[0] if len(valid) == 1 else (valid or lookalike or None)}
     if source == "organizational":

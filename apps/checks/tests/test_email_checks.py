@@ -3,7 +3,6 @@
 import pytest
 
 from apps.checks.engine import Target, run_scan
-from apps.checks.tests.conftest import finding
 from tests.testworld.email_zones import EMAIL_CASES, GOOD
 
 
