@@ -147,6 +147,9 @@ EMAIL_ZONES: dict[str, dict] = {
     "sts-badpolicy.lrtest": {"MX": [f"10 mx1.{GOOD}."]},
     "_mta-sts.sts-badpolicy.lrtest": {"TXT": [txt("v=STSv1; id=1")]},
     "mta-sts.sts-badpolicy.lrtest": {"A": [MAIN]},
+    # --- a domain whose DNS server fails every email question ----------------------------------------------------
+    **{f"{prefix}dns-broken.lrtest": {"rcode": "SERVFAIL"}
+       for prefix in ("", "_dmarc.", "_smtp._tls.", "_mta-sts.", "s1._domainkey.")},
     # --- the founder's app of the delivery test (mail comes from 127.0.0.1) ------------------------------------
     DELIVERY_SENDER: {"A": [MAIN], "MX": [f"10 mx1.{GOOD}."], "TXT": [txt("v=spf1 ip4:127.0.0.0/8 -all")]},
     f"app._domainkey.{DELIVERY_SENDER}": {"TXT": [RSA_GOOD]},
@@ -195,6 +198,7 @@ EMAIL_CASES: dict[str, dict] = {
                        "dmarc-badvalue.lrtest", "dmarc-absent.lrtest", "bücher-post.lrtest",
                        "tlsrpt-bad.lrtest", "tlsrpt-multiple.lrtest", "sts-testing.lrtest", "sts-nopolicy.lrtest",
                        "sts-mismatch.lrtest", "sts-badpolicy.lrtest")},
+    "dns-broken.lrtest": {"dkim_selectors": ["s1"]},
     DELIVERY_SENDER: {"dkim_selectors": ["app"]},
 }
 

@@ -106,6 +106,25 @@ def worst(statuses) -> str:
     return next((s for s in order if s in present), "pass")
 
 
+def reports_dns_errors(check_id: str):
+    """A DNS failure (SERVFAIL, timeout) becomes this check's `error` finding, with reasons like every verdict."""
+
+    def wrap(func):
+        @functools.wraps(func)
+        async def run(target, net):
+            try:
+                return await func(target, net)
+            except NetError as exc:
+                domain = a_label(target.domain)
+                return [_finding(check_id, domain, "error", f"Could not check {domain}: {exc.reason}.",
+                                 ["dns-error"], {"domain": domain, "record": None, **exc.evidence()},
+                                 "Make sure your DNS provider answers for these names, then scan again.")]
+
+        return run
+
+    return wrap
+
+
 async def mx_state(net, domain: str) -> tuple[str, list[tuple[int, str]], DnsAnswer]:
     """("null" | "mx" | "none" | "nxdomain", [(preference, host)], answer). NetError when DNS cannot tell."""
     answer = await net.lookup(domain, "MX")
@@ -134,6 +153,7 @@ def _looks_like_ip(host: str) -> bool:
 
 
 @check("email.mx", scope="target")
+@reports_dns_errors("email.mx")
 async def mx(target, net):
     domain = a_label(target.domain)
     kind, records, answer = await mx_state(net, domain)
@@ -537,6 +557,7 @@ def _approved(include: str, senders: list[str]) -> bool:
 
 
 @check("email.spf", scope="target")
+@reports_dns_errors("email.spf")
 async def spf(target, net):
     domain = a_label(target.domain)
     texts, answer = await lookup_txt(net, domain)
@@ -712,6 +733,7 @@ async def _dkim_selector(net, domain: str, selector: str) -> dict:
 
 
 @check("email.dkim", scope="target")
+@reports_dns_errors("email.dkim")
 async def dkim(target, net):
     domain = a_label(target.domain)
     selectors = list(dict.fromkeys(s.strip().lower() for s in target.dkim_selectors if s.strip()))
@@ -796,6 +818,7 @@ async def find_dmarc(net, domain: str) -> tuple[str, list[str], list[str], str]:
 
 
 @check("email.dmarc", scope="target")
+@reports_dns_errors("email.dmarc")
 async def dmarc(target, net):
     domain = a_label(target.domain)
     policy_domain, valid, lookalike, source = await find_dmarc(net, domain)
@@ -956,6 +979,7 @@ async def _null_mx(net, domain: str) -> bool:
 
 
 @check("email.tls_rpt", scope="target")
+@reports_dns_errors("email.tls_rpt")
 async def tls_rpt(target, net):
     domain = a_label(target.domain)
     if await _null_mx(net, domain):
@@ -1035,6 +1059,7 @@ def mx_matches(host: str, pattern: str) -> bool:
 
 
 @check("email.mta_sts", scope="target")
+@reports_dns_errors("email.mta_sts")
 async def mta_sts(target, net):
     domain = a_label(target.domain)
     if await _null_mx(net, domain):

@@ -260,3 +260,10 @@ def test_no_redundant_dns_queries(testworld):
     asked = {k: after[k] - before.get(k, 0) for k in after if after[k] - before.get(k, 0)}
     assert asked and max(asked.values()) == 1, asked
     assert asked[(GOOD, "MX")] == 1
+
+
+@pytest.mark.parametrize("check", ["email.mx", "email.spf", "email.dkim", "email.dmarc", "email.tls_rpt",
+                                   "email.mta_sts"])
+def test_dns_failure_is_an_error_with_reasons(email_scan, check):
+    f = email_scan("dns-broken.lrtest", check)
+    assert (f.status, f.evidence["reasons"]) == ("error", ["dns-error"])
