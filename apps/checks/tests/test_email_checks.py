@@ -267,3 +267,11 @@ def test_no_redundant_dns_queries(testworld):
 def test_dns_failure_is_an_error_with_reasons(email_scan, check):
     f = email_scan("dns-broken.lrtest", check)
     assert (f.status, f.evidence["reasons"]) == ("error", ["dns-error"])
+
+
+def test_every_asserted_reason_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "email-checks.md").read_text()
+    asserted = {reason for case in ALL_CASES for reason in case[3]} | {"dns-error"}
+    assert {r for r in asserted if f"`{r}`" not in doc} == set()
