@@ -127,6 +127,11 @@ EMAIL_ZONES: dict[str, dict] = {
     "sub.dmarc-org.lrtest": {"A": [MAIN]},
     "_dmarc.dmarc-badvalue.lrtest": {"TXT": [txt("v=DMARC1; p=reject; adkim=x; rua=mailto:d@dmarc-badvalue.lrtest")]},
     "dmarc-absent.lrtest": {"A": [MAIN]},
+    "_dmarc.dmarc-badsp.lrtest": {"TXT": [txt("v=DMARC1; p=reject; sp=maybe; rua=mailto:d@dmarc-badsp.lrtest")]},
+    "_dmarc.dmarc-https.lrtest": {"TXT": [txt("v=DMARC1; p=reject; rua=https://dmarc-https.lrtest/reports")]},
+    "_dmarc.dmarc-lowercase.lrtest": {"TXT": [txt("v=dmarc1; p=reject")]},
+    "_dmarc.dmarc-duplicate.lrtest": {"TXT": [txt("v=DMARC1; p=reject; p=none")]},
+    "_dmarc.dmarc-spf-only.lrtest": {"TXT": [txt("v=spf1 -all")]},  # not DMARC: ignored, so no record at all
     # Unicode domain (bücher-post.lrtest) stored as its A-label
     "xn--bcher-post-9db.lrtest": {"TXT": [txt("v=spf1 ip4:192.0.2.7 -all")]},
     "_dmarc.xn--bcher-post-9db.lrtest": {"TXT": [txt("v=DMARC1; p=reject; rua=mailto:d@xn--bcher-post-9db.lrtest")]},
@@ -144,6 +149,11 @@ EMAIL_ZONES: dict[str, dict] = {
     "sts-mismatch.lrtest": {"MX": [f"10 mx1.{GOOD}."]},
     "_mta-sts.sts-mismatch.lrtest": {"TXT": [txt("v=STSv1; id=1")]},
     "mta-sts.sts-mismatch.lrtest": {"A": [MAIN]},
+    "sts-none.lrtest": {"MX": [f"10 mx1.{GOOD}."]},
+    "_mta-sts.sts-none.lrtest": {"TXT": [txt("v=STSv1; id=2")]},
+    "mta-sts.sts-none.lrtest": {"A": [MAIN]},
+    "_mta-sts.sts-multiple.lrtest": {"TXT": [txt("v=STSv1; id=1"), txt("v=STSv1; id=2")]},
+    "_mta-sts.sts-badid.lrtest": {"TXT": [txt("v=STSv1; id=not-valid!")]},
     "sts-badpolicy.lrtest": {"MX": [f"10 mx1.{GOOD}."]},
     "_mta-sts.sts-badpolicy.lrtest": {"TXT": [txt("v=STSv1; id=1")]},
     "mta-sts.sts-badpolicy.lrtest": {"A": [MAIN]},
@@ -170,6 +180,7 @@ EMAIL_SITES = {
     "mta-sts.sts-testing.lrtest": _policy_site(sts_policy("testing", f"mx1.{GOOD}")),
     "mta-sts.sts-nopolicy.lrtest": {"assets": {}},  # the host answers, the policy is a 404
     "mta-sts.sts-mismatch.lrtest": _policy_site(sts_policy("enforce", "mx.elsewhere.lrtest")),
+    "mta-sts.sts-none.lrtest": _policy_site(sts_policy("none")),
     "mta-sts.sts-badpolicy.lrtest": _policy_site("version: STSv1\nmode: strict\nmax_age: forever\n",
                                                  "text/html"),
 }
@@ -197,7 +208,9 @@ EMAIL_CASES: dict[str, dict] = {
                        "dmarc-ext-ok.lrtest", "dmarc-ext-bad.lrtest", "dmarc-nop.lrtest", "sub.dmarc-org.lrtest",
                        "dmarc-badvalue.lrtest", "dmarc-absent.lrtest", "bücher-post.lrtest",
                        "tlsrpt-bad.lrtest", "tlsrpt-multiple.lrtest", "sts-testing.lrtest", "sts-nopolicy.lrtest",
-                       "sts-mismatch.lrtest", "sts-badpolicy.lrtest")},
+                       "sts-mismatch.lrtest", "sts-badpolicy.lrtest", "dmarc-badsp.lrtest", "dmarc-https.lrtest",
+                       "dmarc-lowercase.lrtest", "dmarc-duplicate.lrtest", "dmarc-spf-only.lrtest",
+                       "sts-none.lrtest", "sts-multiple.lrtest", "sts-badid.lrtest")},
     "dns-broken.lrtest": {"dkim_selectors": ["s1"]},
     DELIVERY_SENDER: {"dkim_selectors": ["app"]},
 }

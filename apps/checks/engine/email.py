@@ -1109,7 +1109,8 @@ async def mta_sts(target, net):
         _kind, mx_records, _ = await mx_state(net, domain)
     except NetError:
         mx_records = []
-    uncovered = [h for _, h in mx_records if not any(mx_matches(h, p) for p in policy["mx"])]
+    uncovered = [h for _, h in mx_records if not any(mx_matches(h, p) for p in policy["mx"])
+                 and policy["mode"] != "none"]  # mode none asks senders for nothing
     if uncovered:
         evidence["uncovered_mx"] = uncovered
         return [F("warn", f"The MTA-STS policy of {domain} does not cover MX host(s) {', '.join(uncovered)}: "

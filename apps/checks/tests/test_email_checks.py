@@ -90,6 +90,11 @@ DMARC_CASES = [
     ("dmarc-notfirst.lrtest", "fail", ["version-not-first"]),
     ("dmarc-badp.lrtest", "fail", ["invalid-p"]),
     ("dmarc-absent.lrtest", "fail", ["no-record"]),
+    ("dmarc-spf-only.lrtest", "fail", ["no-record"]),
+    ("dmarc-badsp.lrtest", "fail", ["invalid-sp"]),
+    ("dmarc-lowercase.lrtest", "fail", ["invalid-version"]),
+    ("dmarc-duplicate.lrtest", "fail", ["syntax-error"]),
+    ("dmarc-https.lrtest", "warn", ["unsupported-uri"]),
 ]
 
 TLS_RPT_CASES = [
@@ -107,6 +112,9 @@ MTA_STS_CASES = [
     ("no-mx.lrtest", "warn", ["no-record"]),
     ("sts-nopolicy.lrtest", "fail", ["policy-unreachable"]),
     ("sts-badpolicy.lrtest", "fail", ["invalid-policy"]),
+    ("sts-none.lrtest", "warn", ["mode-none"]),
+    ("sts-multiple.lrtest", "fail", ["multiple-records"]),
+    ("sts-badid.lrtest", "fail", ["invalid-record"]),
     ("null-mx.lrtest", "skipped", ["null-mx"]),
 ]
 
