@@ -736,7 +736,9 @@ async def _dkim_selector(net, domain: str, selector: str) -> dict:
 @reports_dns_errors("email.dkim")
 async def dkim(target, net):
     domain = a_label(target.domain)
-    selectors = list(dict.fromkeys(s.strip().lower() for s in target.dkim_selectors if s.strip()))
+    # "google._domainkey" is a common way to write the selector "google"
+    selectors = list(dict.fromkeys(s.strip().lower().removesuffix("._domainkey") for s in target.dkim_selectors
+                                   if s.strip()))
     if not selectors:
         return [_finding("email.dkim", domain, "skipped", "No DKIM selector declared for this domain, so DKIM was "
                          "not checked (selectors cannot be listed from DNS).", ["no-selectors"],

@@ -283,3 +283,8 @@ def test_every_asserted_reason_is_documented():
     doc = (Path(__file__).resolve().parents[3] / "docs" / "email-checks.md").read_text()
     asserted = {reason for case in ALL_CASES for reason in case[3]} | {"dns-error"}
     assert {r for r in asserted if f"`{r}`" not in doc} == set()
+
+
+def test_dkim_selector_written_with_domainkey_suffix(email_scan):
+    f = email_scan("dkim-short.lrtest", "email.dkim", dkim_selectors=["S1._domainkey"])
+    assert list(f.evidence["selectors"]) == ["s1"]

@@ -167,3 +167,10 @@ def test_tokens_are_unique_and_addresses_parse_back(cast, settings):
     assert a.token != b.token and len(a.token) == 24
     assert DeliveryTest.token_from_address(f"<{a.address.upper()}>") == a.token
     assert DeliveryTest.token_from_address("check-x@other.lrtest") is None
+
+
+def test_smtpreceiver_command_rejects_a_bad_port():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("smtpreceiver", "--port", "0")
