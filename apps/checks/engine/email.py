@@ -613,8 +613,9 @@ async def spf(target, net):
                          + ".", walk.reasons, evidence, _spf_advice(warns))]
     ending = {"-": "fail-all", "~": "softfail-all"}.get(effective_all or "", "redirect-macro")
     advice = "" if senders else " (declare the approved senders to have each include checked)"
+    ends = f"ends in {effective_all}all" if effective_all in ("-", "~") else "ends in a redirect that uses macros"
     return [_finding("email.spf", domain, "pass", f"SPF of {domain} is valid ({walk.lookups} of {LOOKUP_LIMIT} "
-                     f"DNS lookups) and ends in {effective_all or '?'}all{advice}: {record}", [ending], evidence)]
+                     f"DNS lookups) and {ends}{advice}: {record}", [ending], evidence)]
 
 
 def _spf_advice(reasons: list[str]) -> str:
