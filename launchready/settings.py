@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.monitoring",
     "apps.reports",
     "apps.billing",
+    "apps.inbound",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Launch Ready <noreply@launchready.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Delivery tests: founders send to check-<token>@INBOUND_EMAIL_DOMAIN, received by `manage.py smtpreceiver`.
+INBOUND_EMAIL_DOMAIN = env.str("INBOUND_EMAIL_DOMAIN", default="inbound.launchready.local")
+INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=1024 * 1024)
 
 # --- Security (production) --------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

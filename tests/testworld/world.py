@@ -21,7 +21,10 @@ from pathlib import Path
 
 from apps.checks.engine.profile import NetworkProfile
 
-from . import zones
+from . import (
+    email_zones,  # noqa: F401 - merges the email corpus into the DNS table and sites on import
+    zones,
+)
 from .dns_server import start_dns
 from .pki import TestCA
 from .sites import cert_variant, valid_cert_names

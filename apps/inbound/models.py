@@ -1,0 +1,69 @@
+"""A delivery test: a unique inbound address per request, and what the SMTP receiver saw when the mail arrived."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from apps.core.models import PublicModel
+
+ARRIVAL_BAR_MINUTES = 5  # the roadmap's bar: the founder's email arrives within five minutes
+
+
+def new_token() -> str:
+    return secrets.token_hex(12)  # 96 bits: unguessable, and safe in an email local part
+
+
+class DeliveryTest(PublicModel):
+    """Only the verdict and the headers are kept; the body is never stored."""
+
+    sprint = models.ForeignKey("sprints.Sprint", on_delete=models.CASCADE, related_name="delivery_tests")
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    requested_at = models.DateTimeField(default=timezone.now)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    envelope_sender = models.CharField(max_length=320, blank=True)
+    connecting_ip = models.GenericIPAddressField(null=True, blank=True)
+    headers = models.JSONField(default=list, blank=True)  # [[name, value], ...] in message order
+    verdict = models.JSONField(default=dict, blank=True)  # spf, dkim, dmarc, minutes_to_arrive
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return self.address
+
+    @property
+    def address(self) -> str:
+        return f"check-{self.token}@{settings.INBOUND_EMAIL_DOMAIN}"
+
+    @classmethod
+    def token_from_address(cls, address: str) -> str | None:
+        local, at, domain = address.strip().strip("<>").rpartition("@")
+        if not at or domain.lower().rstrip(".") != settings.INBOUND_EMAIL_DOMAIN.lower():
+            return None
+        local = local.lower()
+        if not local.startswith("check-") or not local[6:].isalnum():
+            return None
+        return local[6:]
+
+    @property
+    def arrived(self) -> bool:
+        return self.arrived_at is not None
+
+    def minutes_to_arrive(self, at=None) -> float:
+        return round(((at or self.arrived_at) - self.requested_at).total_seconds() / 60, 2)
+
+    def record_arrival(self, *, envelope_sender: str, connecting_ip: str, headers, verdict: dict, at=None) -> bool:
+        """Claims the test by a conditional UPDATE, so a second message to the same address changes nothing."""
+        at = at or timezone.now()
+        verdict = {**verdict, "minutes_to_arrive": self.minutes_to_arrive(at)}
+        changed = DeliveryTest.objects.filter(pk=self.pk, arrived_at=None).update(
+            arrived_at=at, envelope_sender=envelope_sender[:320], connecting_ip=connecting_ip,
+            headers=[list(h) for h in headers], verdict=verdict)
+        if changed:
+            self.arrived_at, self.envelope_sender, self.connecting_ip = at, envelope_sender[:320], connecting_ip
+            self.headers, self.verdict = [list(h) for h in headers], verdict
+        return bool(changed)
