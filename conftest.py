@@ -11,6 +11,8 @@ import pytest
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchready.settings")
 
+pytest_plugins = ["tests.testworld.fixtures"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -1,0 +1,109 @@
+"""Running checks: a whole scan, or one family for one hostname (the unit a Celery task will fan out)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from . import scoring
+from .findings import Finding, ScanResult, Target
+from .net import NetError, ScanNet
+from .profile import NetworkProfile
+from .registry import CheckSpec, selected
+
+log = logging.getLogger(__name__)
+
+
+def make_finding(check_id: str, target: str, status: str, summary: str, evidence: dict | None = None,
+                 remediation: str = "", severity: str | None = None) -> Finding:
+    return Finding(check=check_id, target=target, status=status,
+                   severity=severity or scoring.default_severity(check_id), summary=summary,
+                   evidence=evidence or {}, remediation=remediation)
+
+
+def error_finding(check_id: str, target: str, exc: NetError, what: str = "") -> Finding:
+    lead = f"Could not check {what or target}: "
+    return make_finding(check_id, target, "error", lead + exc.reason, exc.evidence(),
+                        "Make sure the host answers from the public internet, then scan again.")
+
+
+async def _invoke(spec: CheckSpec, target: Target, net: ScanNet, host: str | None) -> list[Finding]:
+    subject = host or target.domain
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(net.profile.check_timeout):
+            if spec.scope == "host":
+                findings = await spec.func(target, net, host)
+            else:
+                findings = await spec.func(target, net)
+    except TimeoutError:
+        findings = [make_finding(spec.id, subject, "error",
+                                 f"The check did not finish within {net.profile.check_timeout:g} s.",
+                                 {"error": "check_timeout", "timeout_s": net.profile.check_timeout})]
+    except NetError as exc:
+        if exc.kind in ("nxdomain", "no_address"):
+            # audit.resolves already fails this name; repeating it as an error in every check is noise.
+            findings = [make_finding(spec.id, subject, "skipped", f"Not checked: {exc.reason} (see audit.resolves).",
+                                     exc.evidence())]
+        else:
+            findings = [error_finding(spec.id, subject, exc)]
+    except Exception as exc:  # a bug in one check must not sink the scan; it is reported, never a silent pass
+        log.exception("check %s crashed on %s", spec.id, subject)
+        findings = [make_finding(spec.id, subject, "error", f"The check crashed: {type(exc).__name__}.",
+                                 {"error": "internal", "exception": f"{type(exc).__name__}: {exc}"})]
+    elapsed = int((time.monotonic() - started) * 1000)
+    for f in findings:
+        if not f.duration_ms:
+            f.duration_ms = elapsed
+    return findings
+
+
+def _jobs(specs: list[CheckSpec], target: Target, hostname: str | None):
+    for spec in specs:
+        if spec.scope == "target":
+            if hostname is None or hostname == target.domain:
+                yield spec, None
+        else:
+            for host in ([hostname] if hostname else target.hostnames):
+                yield spec, host
+
+
+async def run_checks_async(target: Target, profile: NetworkProfile, *, only=None, include_active=False,
+                           family: str | None = None, hostname: str | None = None,
+                           net: ScanNet | None = None) -> tuple[list[Finding], ScanNet]:
+    net = net or ScanNet(profile)
+    specs = selected(only, include_active, family)
+    batches = await asyncio.gather(*(_invoke(spec, target, net, host)
+                                     for spec, host in _jobs(specs, target, hostname)))
+    return [f for batch in batches for f in batch], net
+
+
+async def run_family_async(family: str, target: Target, hostname: str | None, profile: NetworkProfile,
+                           **kwargs) -> list[Finding]:
+    findings, _ = await run_checks_async(target, profile, family=family, hostname=hostname, **kwargs)
+    return findings
+
+
+def run_family(family: str, target: Target, hostname: str | None, profile: NetworkProfile, **kwargs) -> list[Finding]:
+    """One family of checks for one hostname (None: every hostname plus the domain-wide checks)."""
+    return asyncio.run(run_family_async(family, target, hostname, profile, **kwargs))
+
+
+def summarise(domain: str, findings: list[Finding], duration_ms: int, net: ScanNet | None = None) -> ScanResult:
+    ordered = scoring.worst_first(findings)
+    return ScanResult(domain=domain, score=scoring.score(findings), grade=scoring.grade_for(scoring.score(findings)),
+                      decision=scoring.decision(findings), findings=ordered, risks=scoring.risks(findings),
+                      duration_ms=duration_ms, dns_queries=net.dns_queries if net else 0,
+                      connections=net.connections if net else 0)
+
+
+async def run_scan_async(target: Target, profile: NetworkProfile, only=None, *, include_active=False) -> ScanResult:
+    started = time.monotonic()
+    findings, net = await run_checks_async(target, profile, only=only, include_active=include_active)
+    return summarise(target.domain, findings, int((time.monotonic() - started) * 1000), net)
+
+
+def run_scan(target: Target, profile: NetworkProfile, only=None, *, include_active=False) -> ScanResult:
+    """Synchronous entry point for the CLI and Celery tasks (each call runs its own event loop)."""
+    return asyncio.run(run_scan_async(target, profile, only, include_active=include_active))
