@@ -1,12 +1,10 @@
 from django import forms
-from django.core.validators import RegexValidator
 
 from .models import ChecklistTemplate, TemplateItem
+from .roadmap import CHECK_IDS
 
-check_id_format = RegexValidator(
-    r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$",
-    "Use a check id like tls.certificate (lowercase words joined by dots), or leave it empty for a manual item.",
-)
+# Only ids the check engine knows: an unknown id would silently never be checked.
+CHECK_ID_CHOICES = [("", "— none: a manual item —"), *sorted((cid, cid) for cid in CHECK_IDS)]
 
 
 class TemplateCopyForm(forms.Form):
@@ -26,8 +24,8 @@ class TemplateRenameForm(forms.ModelForm):
 
 
 class TemplateItemForm(forms.ModelForm):
-    check_id = forms.CharField(max_length=60, required=False, validators=[check_id_format],
-                               help_text="Automated check id (see the catalogue), empty for a manual item.")
+    check_id = forms.ChoiceField(choices=CHECK_ID_CHOICES, required=False, label="Automated check",
+                                 help_text="The check that decides this item automatically, if any.")
 
     class Meta:
         model = TemplateItem

@@ -5,6 +5,8 @@ from django.utils import timezone
 from apps.core.models import PublicModel
 
 SEVERITIES = [(s, s) for s in ["blocker", "high", "medium", "low", "info"]]
+# Item states that need no more work: "warn" is accepted with evidence, "na" does not apply.
+DONE_STATUSES = ("pass", "warn", "na")
 
 
 class ChecklistTemplate(PublicModel):
@@ -146,7 +148,7 @@ class SprintItem(PublicModel):
     """A sprint's snapshot of one template item, with its status and evidence."""
 
     STATUSES = [("todo", "to do"), ("pass", "pass"), ("warn", "warn"), ("fail", "fail"), ("na", "n/a")]
-    DONE_STATUSES = ("pass", "warn", "na")
+    DONE_STATUSES = DONE_STATUSES
     EDITABLE_FIELDS = ["status", "evidence_text", "evidence_link", "owner"]
 
     sprint = models.ForeignKey("sprints.Sprint", on_delete=models.CASCADE, related_name="items")
@@ -187,6 +189,7 @@ class SprintItem(PublicModel):
     def is_done(self):
         return self.status in self.DONE_STATUSES
 
+    @transaction.atomic
     def record_update(self, actor, changed_fields):
         """Save a consultant's edit and write what changed to the sprint's activity log."""
         changed = [f for f in self.EDITABLE_FIELDS if f in changed_fields]

@@ -5,6 +5,7 @@ from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from apps.checklists.models import DONE_STATUSES
 from apps.core.models import PublicModel
 
 SPRINT_HOURS = 48
@@ -12,10 +13,6 @@ SPRINT_HOURS = 48
 
 def default_due():
     return timezone.now() + timedelta(hours=SPRINT_HOURS)
-
-
-# Items in these states need no more work: "warn" is accepted with evidence, "na" does not apply.
-DONE_STATUSES = ("pass", "warn", "na")
 
 
 def percent(done, total):
@@ -45,6 +42,24 @@ class SprintQuerySet(models.QuerySet):
             items_total=Count("items", distinct=True),
             items_done=Count("items", filter=Q(items__status__in=DONE_STATUSES), distinct=True),
         )
+
+    def current_for(self, clients):
+        """{client id: its current sprint} — the running one, else the latest — each with `.stages` and their
+        items, in three queries whatever the number of clients."""
+        from apps.checklists.models import SprintItem
+
+        running_first = models.Case(models.When(status__in=(Sprint.PLANNED, Sprint.ACTIVE), then=0), default=1)
+        current = self.filter(client=models.OuterRef("pk")).order_by(running_first, "-starts_at").values("pk")[:1]
+        current_ids = clients.annotate(current_sprint_id=models.Subquery(current)).values_list(
+            "current_sprint_id", flat=True)
+        sprints = {s.pk: s for s in self.filter(pk__in=[pk for pk in current_ids if pk])
+                   .select_related("decided_by")}
+        items = {pk: [] for pk in sprints}
+        for item in SprintItem.objects.filter(sprint__in=sprints.keys()).select_related("updated_by"):
+            items[item.sprint_id].append(item)
+        for sprint in sprints.values():
+            sprint.stages = sprint.stages_with_items(items[sprint.pk])
+        return {sprint.client_id: sprint for sprint in sprints.values()}
 
     def attach_stage_progress(self):
         """Evaluate and give each sprint `.stage_progress` with one grouped query for all of them."""
@@ -182,18 +197,25 @@ class Sprint(PublicModel):
     def next_status(self):
         return self.NEXT_STATUS.get(self.status)
 
+    @transaction.atomic
     def change_status(self, status, actor):
+        """Move one step forward. A conditional UPDATE claims the move, so when two people click at once only
+        one change (and one log line) happens; returns False for the one who lost."""
         if status != self.next_status:
             raise ValueError(f"A {self.status} sprint cannot become {status}.")
-        previous = self.get_status_display()
-        self.status = status
-        fields = ["status"]
+        changes = {"status": status}
         if status == self.HANDED_OVER:
-            self.handed_over_at = timezone.now()
-            fields.append("handed_over_at")
-        self.save(update_fields=fields)
+            changes["handed_over_at"] = timezone.now()
+        if not Sprint.objects.filter(pk=self.pk, status=self.status).update(**changes):
+            self.refresh_from_db(fields=["status", "handed_over_at"])
+            return False
+        previous = self.get_status_display()
+        for field, value in changes.items():
+            setattr(self, field, value)
         self.log(actor, f"changed the status from {previous} to {self.get_status_display()}")
+        return True
 
+    @transaction.atomic
     def record_decision(self, decision, rationale, actor):
         self.decision = decision
         self.decision_rationale = rationale

@@ -1,6 +1,8 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import F
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +23,18 @@ from .models import Sprint
 
 RECENT_HANDOVERS = 5
 ACTIVITY_SHOWN = 50
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def brand_colours(workspace):
+    """The workspace's colours for founder-facing pages. They land inside a <style> block, so only well-formed
+    hex values get there, whatever the row holds."""
+    if workspace is None:
+        return None
+    primary, accent = workspace.primary_colour, workspace.accent_colour
+    if not (HEX_COLOUR.fullmatch(primary or "") and HEX_COLOUR.fullmatch(accent or "")):
+        return None
+    return {"primary": primary, "accent": accent}
 
 
 @login_required
@@ -67,7 +81,8 @@ def _sprint_page_context(sprint, role):
         "sprint": sprint, "client": sprint.client, "role": role, "can_edit": can_edit,
         "stages": sprint.stages_with_items(items),
         "activity": sprint.activity.select_related("actor")[:ACTIVITY_SHOWN],
-        "workspace": sprint.client.workspace, "brand": not can_edit,  # founders see their consultant's brand
+        "workspace": sprint.client.workspace,
+        "brand": None if can_edit else brand_colours(sprint.client.workspace),  # founders see the consultant's brand
     }
     if can_edit:
         context["decision_form"] = DecisionForm(initial={"decision": sprint.decision,
@@ -141,10 +156,15 @@ def status(request, sprint_id):
     sprint, _ = get_sprint_for(request, sprint_id, consultant=True)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    if request.POST.get("status") == sprint.status:  # a double click, or a page that was already stale
+        messages.info(request, f"The sprint is already {sprint.get_status_display().lower()}.")
+        return redirect("sprints:detail", sprint_id=sprint.pk)
     form = SprintStatusForm(request.POST, sprint=sprint)
     if form.is_valid():
-        sprint.change_status(form.cleaned_data["status"], request.user)
-        messages.success(request, f"The sprint is now {sprint.get_status_display().lower()}.")
+        if sprint.change_status(form.cleaned_data["status"], request.user):
+            messages.success(request, f"The sprint is now {sprint.get_status_display().lower()}.")
+        else:
+            messages.error(request, f"Someone else just changed the status: it is {sprint.get_status_display()}.")
         return redirect("sprints:detail", sprint_id=sprint.pk)
     return render(request, "sprints/form_page.html", {
         "heading": f"Change the status of {sprint}", "form": form, "submit": "Change status",
@@ -152,27 +172,13 @@ def status(request, sprint_id):
     }, status=400)
 
 
-RUNNING_FIRST = Case(When(status__in=(Sprint.PLANNED, Sprint.ACTIVE), then=Value(0)), default=Value(1),
-                     output_field=IntegerField())
-
-
 @login_required
 def portal(request):
     """A founder's own client(s): the current sprint's stages, items, evidence and decision — nothing else."""
-    current = Sprint.objects.filter(client=OuterRef("pk")).order_by(RUNNING_FIRST, "-starts_at").values("pk")[:1]
-    clients = list(
-        founder_clients_of(request.user).select_related("workspace")
-        .annotate(current_sprint_id=Subquery(current)).order_by("name")
-    )
-    sprints = {s.pk: s for s in Sprint.objects.filter(pk__in=[c.current_sprint_id for c in clients])
-               .select_related("decided_by")}
-    items_by_sprint = {pk: [] for pk in sprints}
-    for item in SprintItem.objects.filter(sprint__in=sprints.keys()).select_related("updated_by"):
-        items_by_sprint[item.sprint_id].append(item)
-    cards = []
-    for client in clients:
-        sprint = sprints.get(client.current_sprint_id)
-        stages = sprint.stages_with_items(items_by_sprint[sprint.pk]) if sprint else []
-        cards.append({"client": client, "sprint": sprint, "stages": stages})
-    workspace = clients[0].workspace if clients else None
-    return render(request, "sprints/portal.html", {"cards": cards, "workspace": workspace, "brand": True})
+    clients = founder_clients_of(request.user).select_related("workspace").order_by("name")
+    current = Sprint.objects.current_for(clients)
+    cards = [{"client": client, "sprint": current.get(client.pk)} for client in clients]
+    workspace = cards[0]["client"].workspace if cards else None
+    return render(request, "sprints/portal.html", {
+        "cards": cards, "workspace": workspace, "brand": brand_colours(workspace),
+    })

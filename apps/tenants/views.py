@@ -1,3 +1,6 @@
+import logging
+import smtplib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -27,6 +30,7 @@ from .forms import (
 from .models import ClientAccess, Invitation, User
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+logger = logging.getLogger(__name__)
 
 
 def _data(request):
@@ -166,16 +170,27 @@ def members(request, workspace_id):
     return _only(request, "GET", "HEAD") or _members_page(request, workspace, role)
 
 
+def _issue_and_send(form, inviter) -> bool:
+    """Issue the invitation and email its link; if the mail server refuses, withdraw it and say so on the form."""
+    invitation, token = form.save(invited_by=inviter)
+    try:
+        emails.send_invitation(invitation, token)
+    except (OSError, smtplib.SMTPException):
+        logger.exception("Could not send invitation %s", invitation.pk)
+        invitation.delete()
+        form.add_error(None, "We could not send the invitation email just now. Please try again in a minute.")
+        return False
+    return True
+
+
 def member_invite(request, workspace_id):
     workspace, role = get_workspace_for(request, workspace_id, owner=True)
     if request.method != "POST":
         return redirect("tenants:members", workspace_id=workspace.pk)
     form = MemberInviteForm(workspace, request.POST)
-    if not form.is_valid():
+    if not (form.is_valid() and _issue_and_send(form, request.user)):
         return _members_page(request, workspace, role, invite_form=form)
-    invitation, token = form.save(invited_by=request.user)
-    emails.send_invitation(invitation, token)
-    messages.success(request, f"Invitation sent to {invitation.email}.")
+    messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
     return redirect("tenants:members", workspace_id=workspace.pk)
 
 
@@ -214,10 +229,8 @@ def invitation_revoke(request, invitation_id):
 def client_invite(request, client_id):
     client, _role = get_client_for(request, client_id, consultant=True)
     form = FounderInviteForm(client, _data(request))
-    if request.method == "POST" and form.is_valid():
-        invitation, token = form.save(invited_by=request.user)
-        emails.send_invitation(invitation, token)
-        messages.success(request, f"Invitation sent to {invitation.email}.")
+    if request.method == "POST" and form.is_valid() and _issue_and_send(form, request.user):
+        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
         return redirect("tenants:client_invite", client_id=client.pk)
     founders = ClientAccess.objects.filter(client=client).select_related("user").order_by("user__email")
     invitations = client.invitations.filter(pk__in=client.workspace.pending_invitations().values("pk"))

@@ -23,6 +23,7 @@ GOOD_ITEM = {"title": "A thing", "guidance": "", "check_id": "", "severity": "lo
     ({"check_id": "tls certificate"}, "check_id"),
     ({"check_id": "<script>alert(1)</script>"}, "check_id"),
     ({"check_id": "nodots"}, "check_id"),
+    ({"check_id": "tls.not_a_real_check"}, "check_id"),
     ({"check_id": "a." + "b" * 60}, "check_id"),
     ({"severity": "critical"}, "severity"),
     ({"severity": ""}, "severity"),

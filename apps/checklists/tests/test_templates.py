@@ -27,8 +27,10 @@ def test_list_shows_the_roadmap_and_own_templates_only(cast, login, acme_templat
     assert "built-in" in body
 
 
-def test_list_is_for_consultants_only(cast, login):
-    assert login(cast.fiona).get(LIST).status_code == 404
+def test_list_checks_ownership(cast, login, acme_template):
+    assert login(cast.fiona).get(LIST).status_code == 404  # consultant-only page
+    body = login(cast.charlie).get(LIST).content.decode()
+    assert "Launch readiness roadmap" in body and "Acme roadmap" not in body
 
 
 def test_the_system_template_is_read_only(cast, login):

@@ -70,7 +70,15 @@ def test_status_moves_forward_one_step_at_a_time(cast, login):
     assert page.context["status_form"] is None and status_url(sprint) not in page.content.decode()
 
 
-@pytest.mark.parametrize("value", ["planned", "closed", "active", "bogus", "", "<script>", "ç" * 300])
+def test_a_double_click_is_harmless(cast, login):
+    web = login(cast.bob)
+    web.post(status_url(cast.orbit_sprint), {"status": "handed_over"})
+    response = web.post(status_url(cast.orbit_sprint), {"status": "handed_over"}, follow=True)
+    assert response.status_code == 200 and "already handed over" in response.content.decode()
+    assert cast.orbit_sprint.activity.filter(text__startswith="changed the status").count() == 1
+
+
+@pytest.mark.parametrize("value", ["planned", "closed", "bogus", "", "<script>", "ç" * 300])
 def test_invalid_status_changes_get_field_errors(cast, login, value):
     response = login(cast.bob).post(status_url(cast.orbit_sprint), {"status": value})
     assert response.status_code == 400

@@ -44,9 +44,11 @@ def test_htmx_edit_swaps_the_row_and_updates_progress_out_of_band(cast, login, o
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body
     assert f'id="item-{orbit_item.pk}"' in body and "✓</span> pass" in body
-    assert 'id="stage-3-progress" class="progress-row" hx-swap-oob="true"' in body
+    sprint_id = cast.orbit_sprint.pk
+    assert f'id="progress-{sprint_id}-stage-3" class="progress-row" hx-swap-oob="true"' in body
     assert "8%" in body  # 1 of 12 stage-3 items done
-    assert 'id="sprint-progress"' in body and 'id="activity" hx-swap-oob="true"' in body
+    assert f'id="progress-{sprint_id}" class="progress-row" hx-swap-oob="true"' in body
+    assert 'id="activity" hx-swap-oob="true"' in body
 
 
 def test_htmx_errors_come_back_in_the_form(cast, login, orbit_item):

@@ -60,3 +60,12 @@ def test_progress_counts_pass_warn_and_na_as_done(cast):
     [with_stages] = Sprint.objects.filter(pk=sprint.pk).attach_stage_progress()
     assert sum(stage.done for stage in with_stages.stage_progress) == 3
     assert [stage.number for stage in with_stages.stage_progress] == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_a_stale_copy_loses_the_status_race_without_a_second_log_line(cast):
+    mine = Sprint.objects.get(pk=cast.orbit_sprint.pk)
+    theirs = Sprint.objects.get(pk=cast.orbit_sprint.pk)
+    assert mine.change_status(Sprint.HANDED_OVER, cast.alice) is True
+    assert theirs.change_status(Sprint.HANDED_OVER, cast.bob) is False
+    assert theirs.status == Sprint.HANDED_OVER
+    assert cast.orbit_sprint.activity.filter(text__startswith="changed the status").count() == 1

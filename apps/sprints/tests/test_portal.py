@@ -61,3 +61,17 @@ def test_query_count_does_not_grow_with_clients(cast, login):
         body = web.get(URL).content.decode()
     assert body.count("Founder co") == 5
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_portal_wears_the_workspace_colours_when_they_are_well_formed(cast, login):
+    cast.acme.primary_colour = "#123abc"
+    cast.acme.save()
+    web = login(cast.fiona)
+    assert "--pico-primary: #123abc" in web.get(URL).content.decode()
+    assert "--pico-primary: #123abc" in web.get(reverse("sprints:detail", args=[cast.nova_sprint.pk])).content.decode()
+    assert "--pico-primary" not in login(cast.alice).get(
+        reverse("sprints:detail", args=[cast.nova_sprint.pk])).content.decode()
+
+    cast.acme.primary_colour = "red;}"  # never saved through a form, but the page must not pass it on
+    cast.acme.save()
+    assert "red;}" not in login(cast.fiona).get(URL).content.decode()

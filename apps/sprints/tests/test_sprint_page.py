@@ -31,6 +31,7 @@ def test_consultants_see_stages_items_countdown_and_forms(cast, login):
     assert reverse("sprints:decision", args=[cast.orbit_sprint.pk]) in body
     assert reverse("sprints:status", args=[cast.orbit_sprint.pk]) in body
     assert "started the sprint" in body  # activity log
+    assert reverse("sprints:new", args=[cast.orbit.pk]) in body
 
 
 def test_it_checks_ownership(cast, login):
@@ -57,6 +58,7 @@ def test_founders_read_their_sprint_without_forms_or_private_notes(cast, login):
     assert "private note" not in body
     assert "<form method=\"post\" action=\"/sprints/" not in body
     assert "/edit/" not in body and "/decision/" not in body and "/status/" not in body
+    assert reverse("sprints:new", args=[cast.nova.pk]) not in body
     assert "Acme Advisory" in body  # the consultant's branding
 
 

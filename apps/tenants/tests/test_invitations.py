@@ -1,4 +1,6 @@
+import smtplib
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -65,6 +67,8 @@ def test_a_founder_accepts_as_a_new_person_and_lands_on_the_portal(cast, login, 
     assert int(client.session["_auth_user_id"]) == olga.pk
     invitation = Invitation.objects.get()
     assert invitation.accepted_by == olga and invitation.accepted_at
+    client.logout()
+    assert client.get(path).status_code == 410  # the emailed link worked exactly once
 
 
 @pytest.mark.django_db
@@ -143,6 +147,10 @@ def test_a_logged_in_person_with_another_email_is_told_to_log_out(cast, login):
     assert not Membership.objects.filter(user=cast.charlie, workspace=cast.acme).exists()
     invitation.refresh_from_db()
     assert invitation.accepted_at is None
+    # The page's log-out button brings them back to the invitation, logged out.
+    response = client.post(reverse("tenants:logout"), {"next": accept_url(token)})
+    assert response.url == accept_url(token)
+    assert "Create account and accept" in client.get(accept_url(token)).content.decode()
 
 
 @pytest.mark.django_db
@@ -238,3 +246,13 @@ def test_a_founder_cannot_revoke_invitations(cast, login):
     response = login(cast.fiona).post(reverse("tenants:invitation_revoke", kwargs={"invitation_id": founder_inv.pk}))
     assert response.status_code == 404
     assert Invitation.objects.filter(pk=founder_inv.pk).exists()
+
+
+@pytest.mark.django_db
+def test_when_the_mail_server_refuses_the_invitation_is_withdrawn_and_the_form_says_so(cast, login):
+    client = login(cast.bob)
+    with mock.patch("apps.tenants.emails.send_mail", side_effect=smtplib.SMTPException("down")):
+        response = client.post(invite_url(cast.orbit), {"email": "olga@orbit.test"})
+    assert response.status_code == 200
+    assert "could not send the invitation email" in response.content.decode()
+    assert not Invitation.objects.exists()

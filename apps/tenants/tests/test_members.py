@@ -1,3 +1,5 @@
+from unittest import mock
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -194,3 +196,12 @@ def test_revoking_an_accepted_invitation_changes_nothing(cast, login):
     login(cast.alice).post(revoke_url(invitation))
     assert Invitation.objects.filter(pk=invitation.pk).exists()
     assert Membership.objects.filter(user=cast.charlie, workspace=cast.acme).exists()
+
+
+@pytest.mark.django_db
+def test_when_the_mail_server_is_down_no_invitation_is_left_behind(cast, login):
+    with mock.patch("apps.tenants.emails.send_mail", side_effect=ConnectionRefusedError()):
+        response = login(cast.alice).post(url("member_invite", cast.acme), {"email": "n@acme.test",
+                                                                           "role": "consultant"})
+    assert response.status_code == 200 and response.context["invite_form"].non_field_errors()
+    assert not Invitation.objects.exists()

@@ -137,17 +137,12 @@ class Command(BaseCommand):
                               title="Launch readiness sprint", starts_at=now - timedelta(hours=14),
                               due_at=now + timedelta(hours=34))
         _progress(active, consultant, done_stages={1}, partial_stage=2)
-        handed = Sprint.start(client=orbit, created_by=owner, status=Sprint.HANDED_OVER,
+        handed = Sprint.start(client=orbit, created_by=owner, status=Sprint.ACTIVE,
                               title="Launch readiness sprint", starts_at=now - timedelta(days=12),
                               due_at=now - timedelta(days=10))
         _progress(handed, owner, done_stages={1, 2, 3, 4, 5, 6, 7}, partial_stage=None)
-        handed.decision = Sprint.GO
-        handed.decision_rationale = "All blockers fixed; rollback tested on day 2. Launch approved."
-        handed.decided_by = owner
-        handed.decided_at = now - timedelta(days=10, hours=1)
-        handed.save()
-        handed.log(owner, "decided GO: all blockers fixed; rollback tested on day 2")
-        handed.log(owner, "handed the sprint over")
+        handed.record_decision(Sprint.GO, "All blockers fixed; rollback tested on day 2. Launch approved.", owner)
+        handed.change_status(Sprint.HANDED_OVER, owner)
         return True
 
 
