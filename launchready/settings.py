@@ -207,6 +207,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": 60.0},
     "finalize-overdue-scans": {"task": "apps.checks.tasks.finalize_overdue_scans", "schedule": 30.0},
+    "redispatch-waiting-scans": {"task": "apps.checks.tasks.redispatch_waiting_scans", "schedule": 30.0},
 }
 SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

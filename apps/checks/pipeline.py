@@ -27,6 +27,10 @@ from .models import Finding, ScanPart, ScanRun
 log = logging.getLogger(__name__)
 
 
+class QueueUnavailable(Exception):
+    """The broker did not accept the scan's tasks; the scan stays queued and beat re-dispatches it later."""
+
+
 def target_for_client(client) -> Target:
     """The engine's plain-data Target built from a client's rows (no secrets: names and URLs only)."""
     email = getattr(client, "email_setup", None)
@@ -54,8 +58,6 @@ def plan_parts(target: Target, only=None) -> list[tuple[str, str]]:
 
 def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profile=None, target=None) -> ScanRun:
     """Create a scan and its parts and enqueue the parts once the transaction commits."""
-    from . import tasks
-
     target = target or target_for_client(client)
     profile_name = profile or (client.network_profile if client else settings.DEFAULT_NETWORK_PROFILE)
     get_profile(profile_name)  # fail now, in the request, if the profile is not configured
@@ -74,8 +76,44 @@ def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profil
         if sprint is not None:
             sprint.log(requested_by, f"started a scan of {target.domain} ({len(parts)} parts)")
         part_ids = [p.pk for p in parts]
-        transaction.on_commit(lambda: [tasks.run_scan_part.delay(pk) for pk in part_ids])
+    if transaction.get_connection().in_atomic_block:
+        # Called inside a caller's transaction: publish once it commits (beat re-publishes if that fails).
+        transaction.on_commit(lambda: dispatch(part_ids))
+    elif not dispatch(part_ids):
+        ScanRun.objects.filter(pk=scan.pk).update(failure_reason="waiting for the queue")
+        raise QueueUnavailable(scan.pk)
     return scan
+
+
+def dispatch(part_ids) -> bool:
+    """Publish one task per part (after the rows are committed); False when the broker is unreachable."""
+    from . import tasks
+
+    try:
+        for pk in part_ids:
+            tasks.run_scan_part.apply_async((pk,), retry=True, retry_policy=PUBLISH_RETRY)
+    except Exception as exc:  # noqa: BLE001 - kombu/redis raise many types for "broker down"
+        log.warning("could not publish scan parts: %s", exc)
+        return False
+    return True
+
+
+# Publishing gives up after about a second, so a request never hangs on a dead broker.
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
+
+
+def redispatch_waiting(now=None, older_than_s=30) -> int:
+    """Scans whose tasks could not be published (or were lost) get their unfinished parts published again.
+    Parts finish exactly once, so publishing a part twice is harmless."""
+    now = now or timezone.now()
+    count = 0
+    waiting = ScanRun.objects.filter(state=ScanRun.QUEUED, created_at__lt=now - timedelta(seconds=older_than_s),
+                                     deadline__gt=now)
+    for scan in waiting:
+        if dispatch(list(scan.parts.filter(finished_at=None).values_list("pk", flat=True))):
+            ScanRun.objects.filter(pk=scan.pk, failure_reason="waiting for the queue").update(failure_reason="")
+            count += 1
+    return count
 
 
 def run_part(part_id: int) -> None:
@@ -112,10 +150,14 @@ def _row(scan_id, f: EngineFinding) -> Finding:
 
 
 def engine_findings(scan: ScanRun) -> list[EngineFinding]:
+    return engine_findings_from(scan.findings.all())
+
+
+def engine_findings_from(rows) -> list[EngineFinding]:
     return [EngineFinding(check=f.check_id, target=f.target, status=f.status, severity=f.severity,
                           summary=f.summary, evidence=f.evidence, remediation=f.remediation,
                           duration_ms=f.duration_ms)
-            for f in scan.findings.all()]
+            for f in rows]
 
 
 def finalize(scan: ScanRun, *, reason: str = "") -> bool:

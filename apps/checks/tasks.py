@@ -15,3 +15,8 @@ def run_scan_part(part_id):
 @shared_task
 def finalize_overdue_scans():
     return pipeline.finalize_overdue()
+
+
+@shared_task
+def redispatch_waiting_scans():
+    return pipeline.redispatch_waiting()
