@@ -57,11 +57,13 @@ class ScanPart(models.Model):
     scan = models.ForeignKey(ScanRun, on_delete=models.CASCADE, related_name="parts")
     family = models.CharField(max_length=20)
     hostname = models.CharField(max_length=253, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scan", "family", "hostname"], name="one_part_per_unit")]
+        indexes = [models.Index(fields=["finished_at", "started_at"])]
 
     def __str__(self):
         return f"{self.family} on {self.hostname or 'the domain'}"

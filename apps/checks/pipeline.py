@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.checks.engine import Finding as EngineFinding
@@ -102,18 +102,23 @@ def dispatch(part_ids) -> bool:
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 
 
-def redispatch_waiting(now=None, older_than_s=30) -> int:
-    """Scans whose tasks could not be published (or were lost) get their unfinished parts published again.
-    Parts finish exactly once, so publishing a part twice is harmless."""
+def redispatch_stalled(now=None) -> int:
+    """Publish again the unfinished parts of live scans that nobody is working on: never started (their task was
+    not published or was lost with a broker) or started longer ago than a part may take (their worker died).
+    Parts finish exactly once, so a part published twice is harmless. Returns how many parts were published."""
     now = now or timezone.now()
-    count = 0
-    waiting = ScanRun.objects.filter(state=ScanRun.QUEUED, created_at__lt=now - timedelta(seconds=older_than_s),
-                                     deadline__gt=now)
-    for scan in waiting:
-        if dispatch(list(scan.parts.filter(finished_at=None).values_list("pk", flat=True))):
-            ScanRun.objects.filter(pk=scan.pk, failure_reason="waiting for the queue").update(failure_reason="")
-            count += 1
-    return count
+    unstarted_before = now - timedelta(seconds=settings.SCAN_PART_UNSTARTED_SECONDS)
+    stalled_before = now - timedelta(seconds=settings.SCAN_PART_STALLED_SECONDS)
+    parts = list(ScanPart.objects.filter(
+        finished_at=None, scan__state__in=[ScanRun.QUEUED, ScanRun.RUNNING], scan__deadline__gt=now,
+    ).filter(
+        Q(started_at=None, scan__created_at__lt=unstarted_before) | Q(started_at__lt=stalled_before)
+    ).values_list("pk", "scan_id"))
+    if parts and dispatch([pk for pk, _ in parts]):
+        ScanRun.objects.filter(pk__in={scan for _, scan in parts}, failure_reason="waiting for the queue").update(
+            failure_reason="")
+        return len(parts)
+    return 0
 
 
 def run_part(part_id: int) -> None:
@@ -124,7 +129,7 @@ def run_part(part_id: int) -> None:
     scan = part.scan
     ScanRun.objects.filter(pk=scan.pk, state=ScanRun.QUEUED).update(state=ScanRun.RUNNING,
                                                                      started_at=timezone.now())
-    ScanPart.objects.filter(pk=part.pk).update(attempts=F("attempts") + 1)
+    ScanPart.objects.filter(pk=part.pk).update(attempts=F("attempts") + 1, started_at=timezone.now())
     target = Target(**scan.target)
     findings = run_family(part.family, target, part.hostname or None, get_profile(scan.profile),
                           only=scan.options.get("only") or None)

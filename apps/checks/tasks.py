@@ -18,5 +18,5 @@ def finalize_overdue_scans():
 
 
 @shared_task
-def redispatch_waiting_scans():
-    return pipeline.redispatch_waiting()
+def redispatch_stalled_parts():
+    return pipeline.redispatch_stalled()

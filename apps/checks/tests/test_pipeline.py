@@ -82,3 +82,35 @@ def test_a_scan_past_its_deadline_finishes_with_errors_for_what_is_missing(cast,
     errors = scan.findings.filter(status="error")
     assert errors.count() == scan.findings.count() > 0
     assert {f.evidence["error"] for f in errors} == {"scan_deadline"}
+
+
+@pytest.mark.worker
+def test_a_worker_killed_mid_scan_is_replaced_and_the_scan_completes_without_loss(
+        cast, good_client, world_state, testworld, transactional_db, settings):
+    # Beat's re-dispatch runs in this process; short thresholds stand in for its 15-second tick.
+    settings.SCAN_PART_UNSTARTED_SECONDS = 1
+    settings.SCAN_PART_STALLED_SECONDS = 2
+    env = {"LAUNCHREADY_TESTWORLD_STATE": str(world_state)}
+    first = WorkerProcess(queues="scans", concurrency=1, extra_env=env).start()
+    try:
+        scan = pipeline.start_scan(client=good_client, requested_by=cast.alice)
+        wait_for(lambda: ScanRun.objects.get(pk=scan.pk).parts_done >= 2, timeout=60,
+                 message=f"two parts done\n{first.log()}")
+    finally:
+        first.kill_all()
+    at_kill = ScanRun.objects.get(pk=scan.pk)
+    assert at_kill.parts_done < at_kill.parts_total, "the scan finished before the kill: nothing was tested"
+
+    second = WorkerProcess(queues="scans", concurrency=2, extra_env=env).start()
+    try:
+        def finished():
+            pipeline.redispatch_stalled()
+            return ScanRun.objects.filter(pk=scan.pk, state=ScanRun.DONE).first()
+
+        done = wait_for(finished, timeout=90, interval=1, message=f"scan to finish\n{second.log()}")
+    finally:
+        second.stop()
+    direct = run_scan(pipeline.target_for_client(good_client), testworld.profile())
+    assert _verdicts(done.findings.all()) == _verdicts(direct.findings)  # nothing lost, nothing twice
+    assert done.parts_done == done.parts_total == ScanPart.objects.filter(scan=done).exclude(finished_at=None).count()
+    assert done.failure_reason == ""
