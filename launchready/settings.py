@@ -175,7 +175,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # acks_late: a task is redelivered if its worker dies; the timeout must outlast the longest task.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 else:
     # Embedded broker: kombu's filesystem transport (see docs/decisions.md). Separate worker and beat
     # processes exchange messages through files under var/broker/.
@@ -210,7 +210,14 @@ CELERY_TASK_ROUTES = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": 60.0},
+    "finalize-overdue-scans": {"task": "apps.checks.tasks.finalize_overdue_scans", "schedule": 30.0},
+    "redispatch-stalled-parts": {"task": "apps.checks.tasks.redispatch_stalled_parts", "schedule": 15.0},
 }
+SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
+# A part not started this long after its scan was created, or started this long ago and unfinished, is published
+# again (its task was lost with a broker, or its worker died): see apps/checks/pipeline.redispatch_stalled.
+SCAN_PART_UNSTARTED_SECONDS = env.int("SCAN_PART_UNSTARTED_SECONDS", default=20)
+SCAN_PART_STALLED_SECONDS = env.int("SCAN_PART_STALLED_SECONDS", default=90)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Network profiles for the check engine (SPEC.md section 4) ----------------------------------

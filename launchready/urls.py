@@ -11,6 +11,7 @@ urlpatterns = [
     path("clients/", include("apps.clients.urls")),
     path("sprints/", include("apps.sprints.urls")),
     path("checklists/", include("apps.checklists.urls")),
+    path("scans/", include("apps.checks.urls")),
     path("admin/", admin.site.urls),
 ]
 

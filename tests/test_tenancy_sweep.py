@@ -88,6 +88,7 @@ def _factories(cast):
         "templateitem": lambda: stage.items.first(),
         "invitation": lambda: invitation,
         "activityentry": lambda: cast.orbit_sprint.log(cast.alice, "did something"),
+        "scanrun": lambda: _scan_for(orbit, cast.orbit_sprint),
     }
     made = {}
 
@@ -100,6 +101,16 @@ def _factories(cast):
 
     # One object per model, however many URLs take it (unique constraints).
     return {name: once(name) for name in makers}
+
+
+def _scan_for(client, sprint):
+    from apps.checks.models import Finding, ScanRun
+
+    scan = ScanRun.objects.create(client=client, sprint=sprint, profile="internet", domain=client.domain,
+                                  state=ScanRun.DONE, score=80, grade="B", decision="go")
+    Finding.objects.create(scan=scan, check_id="http.hsts", target=client.domain, status="warn", severity="medium",
+                           summary="HSTS max-age is short.")
+    return scan
 
 
 # Non-object parameters and the sample values used to build URLs.

@@ -42,7 +42,7 @@ class WorkerProcess:
             [sys.executable, "-m", "celery", "-A", "launchready", "worker", "-n", f"{self.node}@%h",
              "-Q", self.queues, "-c", str(self.concurrency), "--without-mingle", "--without-gossip",
              "--without-heartbeat", "--loglevel", "INFO"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -55,6 +55,14 @@ class WorkerProcess:
 
     def log(self):
         return self.log_path.read_text(errors="replace")[-4000:]
+
+    def kill_all(self):
+        """SIGKILL the worker and its pool children at once, as a crashed machine would: no chance to requeue."""
+        import signal
+
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self._log.close()
 
     def stop(self, kill=False):
         if self.proc and self.proc.poll() is None:

@@ -140,6 +140,10 @@ class TemplateItem(PublicModel):
         return True
 
 
+# How a scan's worst finding for a check maps onto the checklist item; `error`/`skipped` decide nothing.
+SCAN_TO_ITEM_STATUS = {"pass": "pass", "warn": "warn", "fail": "fail"}
+
+
 class SprintItem(PublicModel):
     """A sprint's snapshot of one template item, with its status and evidence."""
 
@@ -161,6 +165,12 @@ class SprintItem(PublicModel):
     owner = models.CharField(max_length=120, blank=True)
     updated_by = models.ForeignKey("tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(null=True, blank=True)
+    # What the latest scan said about this item's check, kept apart from `status` so an override stays visible.
+    scan_status = models.CharField(max_length=7, blank=True)
+    scan_summary = models.CharField(max_length=500, blank=True)
+    scan = models.ForeignKey("checks.ScanRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    override_reason = models.TextField(blank=True, max_length=2000,
+                                       help_text="Why the consultant's verdict differs from the scan's.")
 
     class Meta:
         ordering = ["stage_number", "position"]
@@ -168,6 +178,12 @@ class SprintItem(PublicModel):
 
     def __str__(self):
         return self.title
+
+    @property
+    def disagrees_with_scan(self):
+        """The consultant overrode the item and the latest scan says otherwise."""
+        return bool(self.override_reason and self.scan_status and
+                    SCAN_TO_ITEM_STATUS.get(self.scan_status, self.status) != self.status)
 
     @property
     def is_done(self):

@@ -1,1 +1,92 @@
-# Models arrive with this app's issue.
+"""Scan runs and their findings (SPEC.md §3 Finding shape). The engine itself lives in `engine/` and knows no ORM."""
+
+from django.conf import settings
+from django.db import models
+
+from apps.core.models import PublicModel
+
+FINDING_STATUSES = [(s, s) for s in ["pass", "warn", "fail", "error", "skipped"]]
+SEVERITIES = [(s, s) for s in ["blocker", "high", "medium", "low", "info"]]
+
+
+class ScanRun(PublicModel):
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATES = [(QUEUED, "Queued"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed")]
+
+    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="scans")
+    sprint = models.ForeignKey("sprints.Sprint", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="scans")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    profile = models.CharField(max_length=40, help_text="Network profile name (decided by settings).")
+    domain = models.CharField(max_length=253)
+    target = models.JSONField(default=dict, help_text="The engine Target this scan ran with (no secrets).")
+    options = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=8, choices=STATES, default=QUEUED)
+    parts_total = models.PositiveIntegerField(default=0)
+    parts_done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    grade = models.CharField(max_length=2, blank=True)
+    decision = models.CharField(max_length=5, blank=True)
+    blockers = models.PositiveIntegerField(default=0)
+    failure_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["client", "-created_at"]),
+            models.Index(fields=["sprint", "-created_at"]),
+            models.Index(fields=["state", "deadline"]),
+        ]
+
+    def __str__(self):
+        return f"scan of {self.domain} ({self.state})"
+
+    @property
+    def progress_pct(self):
+        return int(100 * self.parts_done / self.parts_total) if self.parts_total else 0
+
+
+class ScanPart(models.Model):
+    """One (family × hostname) unit of a scan: the unit a Celery task runs; finished exactly once."""
+
+    scan = models.ForeignKey(ScanRun, on_delete=models.CASCADE, related_name="parts")
+    family = models.CharField(max_length=20)
+    hostname = models.CharField(max_length=253, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scan", "family", "hostname"], name="one_part_per_unit")]
+        indexes = [models.Index(fields=["finished_at", "started_at"])]
+
+    def __str__(self):
+        return f"{self.family} on {self.hostname or 'the domain'}"
+
+
+class Finding(models.Model):
+    scan = models.ForeignKey(ScanRun, on_delete=models.CASCADE, related_name="findings")
+    check_id = models.CharField(max_length=60)
+    target = models.CharField(max_length=500)
+    status = models.CharField(max_length=7, choices=FINDING_STATUSES)
+    severity = models.CharField(max_length=7, choices=SEVERITIES)
+    summary = models.CharField(max_length=500)
+    evidence = models.JSONField(default=dict)
+    remediation = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["check_id", "target"]
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "check_id", "target"], name="one_finding_per_check_target")
+        ]
+        indexes = [models.Index(fields=["scan", "status"])]
+
+    def __str__(self):
+        return f"{self.check_id} {self.target}: {self.status}"

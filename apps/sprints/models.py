@@ -43,6 +43,18 @@ class SprintQuerySet(models.QuerySet):
             items_done=Count("items", filter=Q(items__status__in=DONE_STATUSES), distinct=True),
         )
 
+    def with_latest_scan(self):
+        """Annotate the latest finished scan of each sprint's client: score, grade, blockers, when (one query)."""
+        from apps.checks.models import ScanRun
+
+        latest = ScanRun.objects.filter(client=models.OuterRef("client"), state=ScanRun.DONE).order_by("-finished_at")
+        return self.annotate(
+            latest_score=models.Subquery(latest.values("score")[:1]),
+            latest_grade=models.Subquery(latest.values("grade")[:1]),
+            latest_blockers=models.Subquery(latest.values("blockers")[:1]),
+            latest_scan_at=models.Subquery(latest.values("finished_at")[:1]),
+        )
+
     def current_for(self, clients):
         """{client id: its current sprint} — the running one, else the latest — each with `.stages` and their
         items, in three queries whatever the number of clients."""

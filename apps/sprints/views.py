@@ -45,7 +45,7 @@ def dashboard(request):
     clients = consultant_clients_of(request.user)
     sprints = (
         Sprint.objects.filter(client__in=clients).running()
-        .select_related("client", "decided_by").with_progress()
+        .select_related("client", "decided_by").with_progress().with_latest_scan()
         .order_by("due_at", "client__name")
         .attach_stage_progress()
     )
@@ -84,6 +84,10 @@ def _sprint_page_context(sprint, role):
         "workspace": sprint.client.workspace,
         "brand": None if can_edit else brand_colours(sprint.client.workspace),  # founders see the consultant's brand
     }
+    latest_scan = sprint.scans.order_by("-created_at").first()
+    context["latest_scan"] = latest_scan
+    context["latest_findings"] = list(latest_scan.findings.order_by("-created_at")[:12]) if latest_scan else []
+    context["scan_running"] = bool(latest_scan and latest_scan.state in ("queued", "running"))
     if can_edit:
         context["decision_form"] = DecisionForm(initial={"decision": sprint.decision,
                                                          "rationale": sprint.decision_rationale})

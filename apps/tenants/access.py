@@ -159,3 +159,14 @@ def get_template_item_for(request, templateitem_id):
     template, role = get_template_for(request, item.stage.template_id, editable=True)
     item.stage.template = template
     return item, role
+
+
+def get_scan_for(request, scanrun_id):
+    """(scan, role) for a scan of a client the user may see. Self-serve scans (no client) are not reachable here."""
+    from apps.checks.models import ScanRun
+
+    scan = ScanRun.objects.select_related("client", "sprint").filter(pk=scanrun_id, client__isnull=False).first()
+    if scan is None:
+        raise Http404
+    _, role = get_client_for(request, scan.client_id)
+    return scan, role

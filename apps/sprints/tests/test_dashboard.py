@@ -24,7 +24,7 @@ def test_it_lists_running_sprints_of_the_workspace_with_progress(cast, login):
     assert "Nova AI" in body and "Orbit Chat" in body
     assert f"{round(100 / total)}%" in body
     assert "47 h 59 min left" in body or "48 h 0 min left" in body
-    assert 'class="score">—' in body
+    assert 'class="score"><span class="muted">not scanned</span>' in body
 
 
 def test_it_checks_ownership(cast, login):

@@ -1,0 +1,50 @@
+"""Findings update their linked checklist items; a consultant's override is kept and the disagreement shown."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.checklists.models import SCAN_TO_ITEM_STATUS, SprintItem
+
+# Worst first: the item shows the worst verdict its check got on any target.
+STATUS_ORDER = ["fail", "error", "warn", "pass", "skipped"]
+
+
+def worst_by_check(findings) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for f in findings:
+        grouped.setdefault(f.check_id, []).append(f)
+    for items in grouped.values():
+        items.sort(key=lambda f: STATUS_ORDER.index(f.status))
+    return grouped
+
+
+@transaction.atomic
+def apply_scan_to_checklist(scan) -> int:
+    """Update the scan's sprint items; returns how many items changed status."""
+    if scan.sprint_id is None:
+        return 0
+    grouped = worst_by_check(scan.findings.all())
+    changed = 0
+    now = timezone.now()
+    for item in SprintItem.objects.select_for_update().filter(sprint_id=scan.sprint_id).exclude(check_id=""):
+        findings = grouped.get(item.check_id)
+        if not findings:
+            continue
+        worst = findings[0]
+        bad = [f for f in findings if f.status in ("fail", "warn", "error")]
+        summary = worst.summary if not bad else f"{worst.summary} ({len(bad)} of {len(findings)} targets)"
+        item.scan_status, item.scan_summary, item.scan = worst.status, summary[:500], scan
+        fields = ["scan_status", "scan_summary", "scan"]
+        new_status = SCAN_TO_ITEM_STATUS.get(worst.status)
+        if new_status and not item.override_reason and new_status != item.status:
+            item.status = new_status
+            item.evidence_text = f"Scan {scan.finished_at:%Y-%m-%d %H:%M} UTC: {summary}"
+            item.updated_at = now
+            item.updated_by = None
+            fields += ["status", "evidence_text", "updated_at", "updated_by"]
+            changed += 1
+        item.save(update_fields=fields)
+    if changed:
+        scan.sprint.log(scan.requested_by, f"scan finished: score {scan.score} ({scan.grade}), "
+                                           f"{changed} checklist items updated")
+    return changed
