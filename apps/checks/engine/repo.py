@@ -73,7 +73,7 @@ class Limits:
     def from_target(cls, target, check_timeout: float) -> Limits:
         opt = target.option
         # Stay under the runner's per-check timeout so our own, more informative error wins the race.
-        timeout = max(1.0, min(float(opt("repo_timeout_s", 120)), check_timeout - 1.0))
+        timeout = max(0.001, min(float(opt("repo_timeout_s", 120)), check_timeout - 1.0))
         return cls(timeout_s=timeout, max_bytes=int(float(opt("repo_max_mb", 256)) * 1024 * 1024),
                    max_files=int(opt("repo_max_files", 100_000)),
                    max_blob_bytes=int(float(opt("repo_max_blob_kb", 1024)) * 1024),
@@ -293,12 +293,14 @@ class Git:
                     if self.remaining() <= 0:
                         raise RepoError("timeout", f"{what} did not finish within the time limit.") from None
                     if watch is not None and max_bytes and dir_size(watch) > max_bytes:
-                        raise RepoError("too_large", f"the repository is larger than {max_bytes // 2**20} MB.") \
+                        raise RepoError("too_large", f"the repository is larger than {max_bytes / 2**20:g} MB.") \
                             from None
         finally:
             kill(proc)
         if proc.returncode != 0:
             raise RepoError("git_failed", f"{what} failed: {first_line(err)}")
+        if watch is not None and max_bytes and dir_size(watch) > max_bytes:
+            raise RepoError("too_large", f"the repository is larger than {max_bytes / 2**20:g} MB.")
         return out.decode("utf-8", "replace")
 
 
@@ -428,7 +430,7 @@ def extract_archive(archive: Path, kind: str, dest: Path, limits: Limits):
             while chunk := stream.read(65536):
                 written += len(chunk)
                 if written > limits.max_bytes:
-                    raise RepoError("too_large", f"the archive unpacks to more than {limits.max_bytes // 2**20} MB.")
+                    raise RepoError("too_large", f"the archive unpacks to more than {limits.max_bytes / 2**20:g} MB.")
                 out.write(chunk)
 
     def counted():
@@ -443,8 +445,8 @@ def extract_archive(archive: Path, kind: str, dest: Path, limits: Limits):
                 for info in zf.infolist():
                     counted()
                     rel = safe_member_path(info.filename)
-                    mode = info.external_attr >> 16
-                    if rel is None or info.is_dir() or (mode and not stat.S_ISREG(mode)):
+                    kind_bits = stat.S_IFMT(info.external_attr >> 16)  # 0 when the zip tool stored none
+                    if rel is None or info.is_dir() or kind_bits not in (0, stat.S_IFREG):
                         continue
                     with zf.open(info) as stream:
                         try:

@@ -110,7 +110,7 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "db", "postgres", "my
                "host.docker.internal"}
 PLACEHOLDER = re.compile(r"""(?ix)^(?:
     (?:change|replace)[-_]?me.*|x{3,}|\*{3,}|\.{3,}|-+|<[^>]*>|\{\{.*\}\}|\$\{.*\}|\$[a-z_][a-z0-9_]*|%\(.*\)s?
-    |(?:my|your|the)[-_]?.*|.*(?:example|sample|placeholder|dummy|fake|redacted|changeme|foobar|lorem|insert|todo).*
+    |(?:my|your|the)[-_].*|[^.]*(?:example|sample|placeholder|dummy|fake|redacted|changeme|foobar|lorem|insert|todo)[^.]*
     |password\d*|passwd|secret\d*|test\d*|pass|admin|root|none|null|undefined|true|false)$""")
 
 # detect-secrets detectors for vendors we have no rule of our own for (our rules win on overlapping matches).
