@@ -21,6 +21,7 @@ masked.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import shutil
@@ -33,6 +34,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from secrets import token_bytes
 from urllib.parse import urlsplit, urlunsplit
 
 from . import secretscan
@@ -113,7 +115,9 @@ class ScanReport:
     blobs_skipped_large: int = 0
     blobs_skipped_binary: int = 0
     bytes_scanned: int = 0
+    # Keyed by a keyed hash of the secret (key random per scan), so not even this dict holds a secret.
     secrets: dict[tuple, SecretSeen] = field(default_factory=dict)
+    hash_key: bytes = field(default_factory=lambda: token_bytes(16), repr=False)
     introduced: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # blob -> (time, commit, path)
     head: dict[str, str] = field(default_factory=dict)  # blob -> path in HEAD
     contains: dict[str, list[str]] = field(default_factory=dict)  # commit -> refs containing it
@@ -616,9 +620,10 @@ def record_hits(report: ScanReport, blob: str, path: str, text: str):
         rule = "dotenv_file" if named else "dotenv_file_empty"
         hits.append(secretscan.Hit(rule, path, 1, ", ".join(named[:10]) or "(no values)"))
     for hit in hits:
+        fingerprint = hashlib.blake2b(hit.secret.encode(), key=report.hash_key, digest_size=16).hexdigest()
         # Private-key headers and .env files are alike everywhere: tell them apart by file.
-        key = (hit.rule, hit.secret, path) if hit.rule in ("private_key", "dotenv_file", "dotenv_file_empty") \
-            else (hit.rule, hit.secret)
+        key = (hit.rule, fingerprint, path) if hit.rule in ("private_key", "dotenv_file", "dotenv_file_empty") \
+            else (hit.rule, fingerprint)
         seen = report.secrets.setdefault(key, secretscan_seen(hit))
         if len(seen.occurrences) < 200:
             seen.occurrences.append(Occurrence(blob, path, hit.line))

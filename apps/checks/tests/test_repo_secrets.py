@@ -249,8 +249,7 @@ def test_archive_members_cannot_escape_or_link(tmp_path):
     dest = tmp_path / "out" / "x"
     dest.parent.mkdir()
     extract_archive(tgz, "tar", dest, Limits())
-    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*")) == ["abs.txt", "ok", "ok/file.txt"] or \
-        sorted(str(p.relative_to(dest)) for p in dest.rglob("*")) == ["ok", "ok/file.txt"]
+    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*")) == ["ok", "ok/file.txt"]
     assert not (tmp_path / "out" / "escaped.txt").exists() and not (tmp_path / "escaped.txt").exists()
     assert not any(p.is_symlink() for p in dest.rglob("*"))
     assert safe_member_path("../x") is None and safe_member_path("/etc/passwd") is None
