@@ -6,7 +6,7 @@ import logging
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from apps.checks.engine import NetworkProfile, Target, run_scan
 from apps.checks.engine.envvars import iter_env_assignments, parse_env_names
@@ -166,3 +166,27 @@ def test_bad_uploads_are_refused_without_quoting_them(content, message):
     with pytest.raises(EnvFileError) as exc:
         names_from_upload(io.BytesIO(content))
     assert message in str(exc.value) and "xxxx" not in str(exc.value)
+
+
+# --- the scan CLI ----------------------------------------------------------------------------------------------
+
+def test_cli_env_files_feed_both_checks_with_names_only(tmp_path):
+    (tmp_path / "prod.env").write_text(DOTENV)
+    (tmp_path / "staging.env").write_text("STRIPE_SECRET_KEY=sk_test_x\nSTAGING_ONLY=1\n")
+    (tmp_path / ".env.example").write_text("STRIPE_SECRET_KEY=\nRESEND_API_KEY=\n")
+    out = io.StringIO()
+    call_command("scan", "example.com", "--env-file", f"production={tmp_path / 'prod.env'}",
+                 "--env-file", f"staging={tmp_path / 'staging.env'}", "--env-file", f"example={tmp_path / '.env.example'}",
+                 "--only", "audit.env_parity", "--only", "deploy.env_complete", "--json", stdout=out)
+    doc = json.loads(out.getvalue())
+    found = {f["check"]: f for f in doc["findings"]}
+    assert found["deploy.env_complete"]["evidence"]["missing"] == ["RESEND_API_KEY"]
+    assert found["audit.env_parity"]["evidence"]["missing_in_production"] == ["STAGING_ONLY"]
+    assert_no_values(out.getvalue())
+
+
+@pytest.mark.parametrize("arg", ["production", "=x", "prod=/no/such/file", "bad env=/etc/hostname"])
+def test_cli_rejects_bad_env_file_arguments(arg):
+    with pytest.raises(CommandError) as exc:
+        call_command("scan", "example.com", "--env-file", arg, stdout=io.StringIO())
+    assert exc.value.returncode == 2 and "--env-file" in str(exc.value)

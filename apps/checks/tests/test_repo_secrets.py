@@ -9,6 +9,7 @@ import tarfile
 import zipfile
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from apps.checks.engine import NetworkProfile, Target, run_scan
 from apps.checks.engine.repo import Limits, RepoError, extract_archive, safe_member_path
@@ -357,3 +358,26 @@ def test_mask_shows_little_of_short_secrets():
     assert mask("sk_live_0123456789abcdef") == "sk_l…ef"
     assert mask("abcdefghijkl") == "ab…"
     assert mask("short") == "…"
+
+
+def run_cli(*args):
+    out = io.StringIO()
+    call_command("scan", "example.com", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_cli_repo_option_scans_the_repository(leaky_repo):
+    doc = json.loads(run_cli("--repo", str(leaky_repo.path), "--only", CHECK, "--json"))
+    rules = {f["evidence"].get("rule") for f in doc["findings"]}
+    assert {"stripe_live", "openai_key", "private_key"} <= rules
+    assert doc["decision"] == "no-go"
+    assert STRIPE_LIVE not in json.dumps(doc)
+    table = run_cli("--repo", str(leaky_repo.path), "--only", CHECK)
+    assert "sk_l…Eh" in table and STRIPE_LIVE not in table
+
+
+@pytest.mark.parametrize("repo", ["http://github.example/a.git", "/no/such/repo", "https://"])
+def test_cli_rejects_bad_repo_arguments(repo):
+    with pytest.raises(CommandError) as exc:
+        run_cli("--repo", repo)
+    assert exc.value.returncode == 2 and "--repo" in str(exc.value)
