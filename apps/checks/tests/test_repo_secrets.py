@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from apps.checks.engine import NetworkProfile, Target, run_scan
 from apps.checks.engine.repo import Limits, RepoError, extract_archive, safe_member_path
 from apps.checks.engine.secretscan import mask
+from tests.testworld.gitserver import GitServer
 
 CHECK = "deploy.secrets_in_repo"
 # Made-up secrets in each format (none is a real credential).
@@ -381,3 +382,45 @@ def test_cli_rejects_bad_repo_arguments(repo):
     with pytest.raises(CommandError) as exc:
         run_cli("--repo", repo)
     assert exc.value.returncode == 2 and "--repo" in str(exc.value)
+
+
+@pytest.fixture
+def git_host(testworld, tmp_path):
+    cert, key = testworld.ca.files["valid"]
+    root = tmp_path / "served"
+    root.mkdir()
+    with GitServer(root, cert, key) as server:
+        yield server
+
+
+def test_remote_https_clone_through_the_guard_finds_history_secrets(testworld, git_host, leaky_repo, tmp_path):
+    url = git_host.publish(leaky_repo.path, "leaky")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    target = Target.build("good.lrtest", options={"repo": url, "repo_tmp_root": str(scratch)})
+    result = run_scan(target, testworld.profile(check_timeout=60), only=[CHECK])
+    f = by_rule(result, "openai_key")
+    assert f.evidence["commit"] == leaky_repo.openai_commit and "feature/ai" in f.evidence["refs"]
+    assert by_rule(result, "stripe_live").target == "127.0.0.1/leaky.git"
+    assert any(p.startswith("/leaky.git/info/refs") for p in git_host.requests)
+    assert list(scratch.iterdir()) == []
+
+
+def test_remote_clone_is_refused_by_the_production_guard(testworld, git_host, leaky_repo):
+    url = git_host.publish(leaky_repo.path, "leaky")
+    result = run_scan(Target.build("good.lrtest", options={"repo": url}), testworld.profile(allowed_networks=()),
+                      only=[CHECK])
+    f = repo_findings(result)[0]
+    assert (f.status, f.evidence["error"]) == ("error", "refused_address")
+    assert git_host.requests == []
+
+
+def test_remote_redirects_are_not_followed(testworld, git_host, leaky_repo, tmp_path):
+    git_host.publish(leaky_repo.path, "leaky")
+    cert, key = testworld.ca.files["valid"]
+    (tmp_path / "empty").mkdir()
+    with GitServer(tmp_path / "empty", cert, key, redirect_to=f"https://127.0.0.1:{git_host.port}") as hop:
+        target = Target.build("good.lrtest", options={"repo": hop.url("leaky")})
+        f = repo_findings(run_scan(target, testworld.profile(check_timeout=30), only=[CHECK]))[0]
+    assert (f.status, f.evidence["error"]) == ("error", "git_failed")
+    assert hop.requests and git_host.requests == []
