@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from posixpath import basename
 
@@ -103,9 +104,13 @@ DATABASE_URL = re.compile(
 PRIVATE_KEY = re.compile(r"-----BEGIN (?P<s>(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----")
 ASSIGNMENT = re.compile(r"""(?ix)
     (?P<key>[a-z0-9_.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|apikey|private[_-]?key|access[_-]?key
-                           |credential|auth)[a-z0-9_.-]*)
-    ["']?\s*(?::=|=>|=|:)\s*["']?(?P<s>[^\s"',;]{12,})""")
-SECRETISH_LINE = re.compile(r"(?i)secret|token|passw|pwd|api[_-]?key|apikey|private|credential|auth|bearer")
+                           |credential|auth[_-]?key)[a-z0-9_.-]*)
+    ["']?\s*(?::=|=>|=|:)\s*(?P<q>["'`]?)(?P<s>[A-Za-z0-9+/=_.~-]{16,})(?P=q)(?![A-Za-z0-9+/=_.~(-])""")
+TOKEN = re.compile(r"[A-Za-z0-9+/=_.~-]{16,}")
+CODE_SUFFIXES = (".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".rb", ".go", ".java", ".kt", ".php", ".cs",
+                 ".swift", ".rs", ".scala", ".c", ".h", ".cpp", ".vue", ".svelte", ".dart", ".ex", ".exs")
+SECRETISH_LINE = re.compile(r"(?i)secret|token|passw|pwd|api[_-]?key|apikey|private|credential|auth[_-]?key")
+SECRETISH_LOWER = re.compile(SECRETISH_LINE.pattern.removeprefix("(?i)"))  # run on lower-cased text: faster
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "db", "postgres", "mysql", "redis", "database",
                "host.docker.internal"}
 PLACEHOLDER = re.compile(r"""(?ix)^(?:
@@ -177,19 +182,72 @@ def skip_file(path: str) -> bool:
     return basename(path).lower() in LOCK_FILES
 
 
+# Literals (lower case) without which a detector cannot match: a file lacking all of them skips that regex.
+OWN_GUARDS = ((STRIPE_SECRET, ("k_live_", "k_test_")), (STRIPE_WEBHOOK, ("whsec_",)), (OPENAI_KEY, ("sk-",)),
+              (ANTHROPIC_KEY, ("sk-ant-",)), (GITHUB_TOKEN, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
+              (AWS_ACCESS_KEY, ("akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa")),
+              (AWS_SECRET, ("aws",)), (DATABASE_URL, ("://",)), (PRIVATE_KEY, ("private key",)),
+              (SECRETISH_LOWER, None))
+DS_GUARDS = {ArtifactoryDetector: ("akc", "ap"), MailchimpDetector: ("-us",), SlackDetector: ("xox", "hooks.slack"),
+             StripeDetector: ("k_live_",), AWSKeyDetector: ("aws", "akia", "asia", "a3t", "agpa", "aida", "aroa",
+                                                             "aipa", "anpa", "anva"),
+             BasicAuthDetector: ("://",), PrivateKeyDetector: ("private key", "putty"), NpmDetector: ("npm",),
+             PypiTokenDetector: ("pypi-",), SendGridDetector: ("sg.",), GitHubTokenDetector: ("gh",),
+             GitLabTokenDetector: ("gl",), SquareOAuthDetector: ("sq0",), JwtTokenDetector: ("eyj",),
+             OpenAIDetector: ("sk-",), AzureStorageKeyDetector: ("accountkey",)}
+
+
+def _trigger_patterns() -> list[tuple[re.Pattern, tuple[str, ...] | None]]:
+    """Every pattern that can start a hit, recompiled per line (re.M), each with its literal guard."""
+    triggers = [(re.compile(p.pattern, p.flags | re.MULTILINE), guard) for p, guard in OWN_GUARDS]
+    for detector in (*DS_VENDOR_DETECTORS, *(d for d, _ in DS_OWN_KIND), DS_PRIVATE_KEY):
+        guard = DS_GUARDS.get(type(detector))
+        triggers += [(re.compile(p.pattern, p.flags | re.MULTILINE), guard) for p in detector.denylist]
+    return triggers
+
+
+TRIGGERS = _trigger_patterns()
+SECRETISH_TRIGGER = TRIGGERS[len(OWN_GUARDS) - 1][0]
+
+
+def candidate_lines(text: str) -> list[int]:
+    """0-based numbers of the lines any detector could match; the rest of the file needs no line-by-line look."""
+    lower = text.lower()
+    newlines = None
+    found = set()
+    for pattern, guard in TRIGGERS:
+        if guard is not None and not any(literal in lower for literal in guard):
+            continue
+        for m in pattern.finditer(lower if pattern is SECRETISH_TRIGGER else text):
+            if newlines is None:
+                newlines = [n.start() for n in re.finditer("\n", text)]
+            found.add(bisect_left(newlines, m.start()))
+    return sorted(found)
+
+
 def scan_text(path: str, text: str) -> list[Hit]:
     """Every secret in one file's text, at most one hit per (rule, secret) per line."""
     hits: list[Hit] = []
     if skip_file(path):
         return hits
-    for number, line in enumerate(text.splitlines(), start=1):
+    code = path.lower().endswith(CODE_SUFFIXES)
+    lines = text.splitlines()
+    for index in candidate_lines("\n".join(lines)):
+        line = lines[index]
         if len(line) > 4096:  # minified bundles: look at the start only, a secret there is still caught
             line = line[:4096]
-        hits.extend(scan_line(line, number))
+        hits.extend(scan_line(line, index + 1, code))
     return hits
 
 
-def scan_line(line: str, number: int) -> list[Hit]:
+def looks_like_token(value: str, line: str) -> bool:
+    """Random-looking enough to be a credential: long, letters and digits mixed, high entropy, no placeholder."""
+    return (bool(TOKEN.fullmatch(value)) and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+            and entropy(value) >= 3.5 and not is_placeholder(value)
+            and not heuristic.is_likely_id_string(value, line))
+
+
+def scan_line(line: str, number: int, code: bool = False) -> list[Hit]:
     found: dict[str, Hit] = {}
 
     def add(rule: str, secret: str, display: str | None = None):
@@ -233,16 +291,14 @@ def scan_line(line: str, number: int) -> list[Hit]:
             if not is_placeholder(secret):
                 add("vendor_token", secret)
     if SECRETISH_LINE.search(line) and not heuristic.is_indirect_reference(line):
-        candidates = [m["s"] for m in ASSIGNMENT.finditer(line)]
+        # In code only a quoted literal can be a secret; in config files (.env, YAML, INI) values stand bare.
+        candidates = [m["s"] for m in ASSIGNMENT.finditer(line) if m["q"] or not code]
         candidates += list(DS_KEYWORD.analyze_string(line))
         for plugin in DS_ENTROPY:
             candidates += [s for s in plugin.analyze_string(line)
                            if plugin.calculate_shannon_entropy(s) > plugin.entropy_limit]
         for secret in candidates:
-            secret = secret.strip("'\"")
-            if (len(secret) >= 12 and entropy(secret) >= 3.3 and not is_placeholder(secret)
-                    and not heuristic.is_likely_id_string(secret, line)
-                    and not heuristic.is_not_alphanumeric_string(secret)
-                    and not secret.startswith(("http://", "https://", "/", "process.env", "os.environ"))):
+            secret = secret.strip("'\"`")
+            if looks_like_token(secret, line):
                 add("generic_secret", secret)
     return list(found.values())
