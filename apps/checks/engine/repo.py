@@ -263,6 +263,7 @@ class Git:
                    "-c", "transfer.fsckObjects=false", "-c", "core.sshCommand=false")
 
     def __init__(self, workdir: Path, deadline: float, protocols: str = "file"):
+        self.started = time.monotonic()
         self.deadline = deadline
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), "LC_ALL": "C",
@@ -521,14 +522,20 @@ def scan_bare(git: Git, bare: Path, limits: Limits) -> ScanReport:
             raise
     blobs = reachable_blobs(git, gd, limits, report)
     scan_blobs(git, gd, blobs, limits, report)
-    attribute_leftovers(git, gd, report)
-    for commit in list(dict.fromkeys(report.introduced[o.blob][1] for s in report.secrets.values()
-                                     for o in s.occurrences if o.blob in report.introduced))[:30]:
-        if git.remaining() <= 0:
-            break
-        out = git.run([*gd, "for-each-ref", "--contains", commit, "--format=%(refname)", "refs/heads", "refs/tags"],
-                      what="finding branches")
-        report.contains[commit] = [r.removeprefix("refs/heads/").removeprefix("refs/") for r in out.split()]
+    try:
+        attribute_leftovers(git, gd, report)
+        for commit in list(dict.fromkeys(report.introduced[o.blob][1] for s in report.secrets.values()
+                                         for o in s.occurrences if o.blob in report.introduced))[:30]:
+            if git.remaining() <= 0:
+                break
+            out = git.run([*gd, "for-each-ref", "--contains", commit, "--format=%(refname)", "refs/heads",
+                           "refs/tags"], what="finding branches")
+            report.contains[commit] = [r.removeprefix("refs/heads/").removeprefix("refs/") for r in out.split()]
+    except RepoError as exc:
+        if exc.kind != "timeout":
+            raise
+        # What was found stands; only the branch names of some commits are missing.
+        report.incomplete = report.incomplete or "the time limit was reached while naming branches."
     return report
 
 
@@ -592,14 +599,17 @@ def scan_blobs(git: Git, gd: list[str], blobs: list[tuple[str, str]], limits: Li
         return
     proc = git.popen([*gd, "cat-file", "--batch"], stdin=subprocess.PIPE)
     try:
+        reserve = min(3.0, (git.deadline - git.started) * 0.1)  # time left for attribution afterwards
         for index, (blob, path) in enumerate(blobs):
-            if git.remaining() <= 0:
+            if git.remaining() <= reserve:
                 report.incomplete = (f"the time limit was reached after {index} of {len(blobs)} file versions; "
                                      "secrets further back were not looked for.")
                 return
             proc.stdin.write(blob.encode() + b"\n")
             proc.stdin.flush()
             header = proc.stdout.readline().split()
+            if len(header) == 2 and header[1] == b"missing":
+                continue
             if len(header) != 3:
                 raise RepoError("git_failed", "git cat-file stopped answering.")
             data = proc.stdout.read(int(header[2]) + 1)[:-1]

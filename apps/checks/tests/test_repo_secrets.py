@@ -424,3 +424,45 @@ def test_remote_redirects_are_not_followed(testworld, git_host, leaky_repo, tmp_
         f = repo_findings(run_scan(target, testworld.profile(check_timeout=30), only=[CHECK]))[0]
     assert (f.status, f.evidence["error"]) == ("error", "git_failed")
     assert hop.requests and git_host.requests == []
+
+
+def test_secret_added_while_resolving_a_merge_is_attributed_to_the_merge(tmp_path):
+    repo = Repo(tmp_path / "merge")
+    repo.commit({"config.py": "A = 1\n"}, "base")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit({"side.py": "B = 2\n"}, "side work")
+    repo.git("checkout", "-q", "main")
+    repo.commit({"main.py": "C = 3\n"}, "main work")
+    repo.git("merge", "-q", "--no-ff", "--no-commit", "side")
+    (repo.path / "config.py").write_text(f'A = 1\nGITHUB = "{GITHUB}"\n')
+    repo.git("add", "config.py")
+    merge = repo.commit({}, "merge side")
+    f = by_rule(scan_repo(repo.path), "github_token")
+    assert (f.evidence["commit"], f.evidence["file"], f.evidence["line"]) == (merge, "config.py", 2)
+
+
+def test_scan_that_runs_out_of_time_reports_what_it_could_not_see(leaky_repo, tmp_path):
+    import time
+
+    from apps.checks.engine.repo import (
+        Git,
+        ScanReport,
+        findings_for,
+        reachable_blobs,
+        read_history,
+        scan_blobs,
+    )
+
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(leaky_repo.path), str(bare)], check=True)
+    git = Git(tmp_path, time.monotonic() + 30)
+    report = ScanReport()
+    gd = ["--git-dir", str(bare)]
+    read_history(git, gd, report)
+    blobs = reachable_blobs(git, gd, Limits(), report)
+    # As if the scan had used up its budget: less than its reserve for attribution is left.
+    git.started, git.deadline = time.monotonic() - 1000, time.monotonic() + 1
+    scan_blobs(git, gd, blobs, Limits(), report)
+    assert report.incomplete.startswith(f"the time limit was reached after 0 of {len(blobs)} file versions")
+    found = findings_for(report, "leaky", Limits())
+    assert [(f.status, f.evidence["error"]) for f in found] == [("error", "incomplete")]
