@@ -149,6 +149,7 @@ async def secrets_in_repo(target, net):
                              {"error": exc.kind, "reason": exc.reason},
                              "Check that the URL is a public https clone URL (or upload a bundle of a private "
                              "repository) and that it is within the size limit, then scan again.")]
+    log.info("repository %s scanned: %s, %d secret(s)", label, report.stats(), len(report.secrets))
     return findings_for(report, label, limits)
 
 
@@ -215,6 +216,10 @@ def findings_for(report: ScanReport, label: str, limits: Limits) -> list:
         findings.append(make_finding(CHECK, label, "error", f"The scan stopped early: {report.incomplete}",
                                      {"error": "incomplete", "scan": stats},
                                      "Scan a bundle of the main branches only, or raise the time limit."))
+    if not findings and not report.refs:
+        findings.append(make_finding(CHECK, label, "skipped", "Not checked: the repository has no commits.",
+                                     {"scan": stats}, "Push the application's code (or upload a bundle made with "
+                                     "`git bundle create repo.bundle --all`) and scan again."))
     if not findings:
         findings.append(make_finding(CHECK, label, "pass",
                                      f"No secrets found in {report.commits} commit(s) across {len(report.refs)} "

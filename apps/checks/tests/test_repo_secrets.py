@@ -466,3 +466,9 @@ def test_scan_that_runs_out_of_time_reports_what_it_could_not_see(leaky_repo, tm
     assert report.incomplete.startswith(f"the time limit was reached after 0 of {len(blobs)} file versions")
     found = findings_for(report, "leaky", Limits())
     assert [(f.status, f.evidence["error"]) for f in found] == [("error", "incomplete")]
+
+
+def test_empty_repository_is_skipped(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path / "empty")], check=True)
+    f = repo_findings(scan_repo(tmp_path / "empty"))[0]
+    assert f.status == "skipped" and "no commits" in f.summary
