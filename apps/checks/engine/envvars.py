@@ -134,7 +134,14 @@ async def env_complete(target, net):
         return [make_finding("deploy.env_complete", target.domain, "skipped",
                              "Not checked: no required environment variables are declared.",
                              {"inventory_rows": len(rows), "files": sorted(files)}, ADVICE)]
-    production = names_by_environment(target).get("production", set())
+    envs = names_by_environment(target)
+    if not any(names for env, names in envs.items() if env != TEMPLATE_ENV):
+        return [make_finding("deploy.env_complete", target.domain, "skipped",
+                             "Not checked: the inventory does not say which environments each variable exists in.",
+                             {"required_count": len(required)},
+                             "Tick the environments (staging, production) of each variable in the inventory, or "
+                             "upload the production `.env.example`-style file (names only).")]
+    production = envs.get("production", set())
     missing = required - production
     secret = {row["name"] for row in rows if row.get("secret")}
     evidence = {"required_count": len(required), "production_count": len(production),

@@ -379,7 +379,7 @@ def fetch_into(git: Git, bare: Path, source: str, remote: Remote | None, workdir
                 where = str(path.resolve())
             else:
                 extracted = workdir / "extracted"
-                extract_archive(path, kind, extracted, limits)
+                extract_archive(path, kind, extracted, limits, git.deadline)
                 where = str(sanitised_git_dir(extracted))
         else:
             raise RepoError("not_found", "the repository path does not exist.")
@@ -405,8 +405,8 @@ def sniff(path: Path) -> str:
     try:
         if tarfile.is_tarfile(path):
             return "tar"
-    except OSError:
-        pass
+    except (OSError, EOFError, tarfile.TarError):  # a truncated .tar.gz fails while being sniffed
+        raise RepoError("bad_upload", "the archive is damaged (cut short?).") from None
     raise RepoError("bad_upload", "the upload is not a git bundle, .tar.gz or .zip.")
 
 
@@ -420,7 +420,7 @@ def safe_member_path(name: str) -> PurePosixPath | None:
     return PurePosixPath(*parts)
 
 
-def extract_archive(archive: Path, kind: str, dest: Path, limits: Limits):
+def extract_archive(archive: Path, kind: str, dest: Path, limits: Limits, deadline: float | None = None):
     """Regular files and directories only (no links, devices or FIFOs), no escaping paths, capped in count and size.
 
     Sizes are counted on the bytes actually written, so a lying header or a zip bomb stops at the cap.
@@ -446,6 +446,8 @@ def extract_archive(archive: Path, kind: str, dest: Path, limits: Limits):
     def counted():
         nonlocal count
         count += 1
+        if deadline is not None and time.monotonic() > deadline:
+            raise RepoError("timeout", "unpacking the archive did not finish within the time limit.")
         if count > limits.max_files:
             raise RepoError("too_many_files", f"the archive holds more than {limits.max_files} files.")
 
@@ -477,9 +479,8 @@ def extract_archive(archive: Path, kind: str, dest: Path, limits: Limits):
                         write(rel, stream)
                     except FileExistsError:
                         continue
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
-        if isinstance(exc, RepoError):
-            raise
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+        # RuntimeError: an encrypted zip member; NotImplementedError: a compression method zipfile lacks.
         raise RepoError("bad_upload", f"the archive could not be unpacked ({type(exc).__name__}).") from None
 
 

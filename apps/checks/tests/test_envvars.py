@@ -190,3 +190,10 @@ def test_cli_rejects_bad_env_file_arguments(arg):
     with pytest.raises(CommandError) as exc:
         call_command("scan", "example.com", "--env-file", arg, stdout=io.StringIO())
     assert exc.value.returncode == 2 and "--env-file" in str(exc.value)
+
+
+def test_complete_skipped_when_no_environment_is_declared_anywhere():
+    f = scan_env(env_inventory=[row("A"), row("B")])["deploy.env_complete"]
+    assert f.status == "skipped" and "environments" in f.summary
+    # Declared for staging only: production is known to lack it.
+    assert scan_env(env_inventory=[row("A", "staging")])["deploy.env_complete"].status == "fail"

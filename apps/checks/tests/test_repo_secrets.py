@@ -472,3 +472,23 @@ def test_empty_repository_is_skipped(tmp_path):
     subprocess.run(["git", "init", "-q", str(tmp_path / "empty")], check=True)
     f = repo_findings(scan_repo(tmp_path / "empty"))[0]
     assert f.status == "skipped" and "no commits" in f.summary
+
+
+def test_encrypted_or_broken_archives_are_bad_uploads(tmp_path):
+    broken = tmp_path / "broken.tar.gz"
+    with tarfile.open(broken, "w:gz") as tf:
+        info = tarfile.TarInfo("repo/file.txt")
+        info.size = 10
+        tf.addfile(info, io.BytesIO(b"0123456789"))
+    broken.write_bytes(broken.read_bytes()[:40])  # cut short: header says gzip, body is gone
+    f = repo_findings(scan_repo(broken))[0]
+    assert (f.status, f.evidence["error"]) == ("error", "bad_upload")
+    encrypted = tmp_path / "enc.zip"
+    with zipfile.ZipFile(encrypted, "w") as zf:
+        zf.writestr("repo/file.txt", "x")
+    raw = bytearray(encrypted.read_bytes())
+    for offset in (6, raw.rindex(b"PK\x01\x02") + 8):  # set the "encrypted" flag in the local and central headers
+        raw[offset] |= 0x01
+    encrypted.write_bytes(bytes(raw))
+    f = repo_findings(scan_repo(encrypted))[0]
+    assert (f.status, f.evidence["error"]) == ("error", "bad_upload")
