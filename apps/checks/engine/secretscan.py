@@ -11,6 +11,9 @@ filter is configured, send the candidate secret to the vendor's API. We never wa
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
 import re
 from bisect import bisect_left
@@ -26,7 +29,6 @@ from detect_secrets.plugins.discord import DiscordBotTokenDetector
 from detect_secrets.plugins.github_token import GitHubTokenDetector
 from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
 from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
-from detect_secrets.plugins.jwt import JwtTokenDetector
 from detect_secrets.plugins.keyword import KeywordDetector
 from detect_secrets.plugins.mailchimp import MailchimpDetector
 from detect_secrets.plugins.npm import NpmDetector
@@ -79,6 +81,10 @@ RULES = {r.id: r for r in (
     Rule("vendor_token", "API token", "high", ROTATE.format(where="the vendor's dashboard")),
     Rule("credentials_in_url", "URL with embedded credentials", "high", ROTATE.format(where="the service the URL "
                                                                                       "points to")),
+    Rule("supabase_service_key", "Supabase service-role key", "high", ROTATE.format(
+        where="Supabase > Project settings > API (roll the JWT secret)") + " This key bypasses row-level security."),
+    Rule("jwt", "JSON Web Token", "low", "Often a public anon key or a test token; if it grants real access, "
+         "revoke it (rotate the signing secret) and load it from an environment variable."),
     Rule("generic_secret", "secret-looking value", "medium", "Check whether this value is a real credential; if "
          "it is, rotate it and load it from an environment variable instead."),
 )}
@@ -122,7 +128,9 @@ PLACEHOLDER = re.compile(r"""(?ix)^(?:
 DS_VENDOR_DETECTORS = (ArtifactoryDetector(), AzureStorageKeyDetector(), DiscordBotTokenDetector(),
                        GitLabTokenDetector(), MailchimpDetector(), NpmDetector(), PypiTokenDetector(),
                        SendGridDetector(), SlackDetector(), SquareOAuthDetector(), TelegramBotTokenDetector(),
-                       TwilioKeyDetector(), JwtTokenDetector())
+                       TwilioKeyDetector())
+# A whole JWT, signature included (detect-secrets' pattern stops after the payload).
+JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
 # Cross-checks: a key format we also match ourselves; if detect-secrets finds one we missed, it still counts.
 DS_OWN_KIND = ((StripeDetector(), "stripe_live"), (OpenAIDetector(), "openai_key"),
                (GitHubTokenDetector(), "github_token"), (AWSKeyDetector(), "aws_key"),
@@ -159,6 +167,15 @@ def entropy(value: str) -> float:
     return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
 
 
+def jwt_claim(token: str, claim: str):
+    """One claim of a JWT's payload, read without verifying anything (it only sorts a finding)."""
+    try:
+        payload = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get(claim)
+    except (IndexError, ValueError, AttributeError, binascii.Error):
+        return None
+
+
 def is_placeholder(value: str) -> bool:
     value = value.strip().strip("'\"")
     return (not value or bool(PLACEHOLDER.match(value)) or heuristic.is_potential_uuid(value)
@@ -187,13 +204,13 @@ OWN_GUARDS = ((STRIPE_SECRET, ("k_live_", "k_test_")), (STRIPE_WEBHOOK, ("whsec_
               (ANTHROPIC_KEY, ("sk-ant-",)), (GITHUB_TOKEN, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
               (AWS_ACCESS_KEY, ("akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa")),
               (AWS_SECRET, ("aws",)), (DATABASE_URL, ("://",)), (PRIVATE_KEY, ("private key",)),
-              (SECRETISH_LOWER, None))
+              (JWT, ("eyj",)), (SECRETISH_LOWER, None))
 DS_GUARDS = {ArtifactoryDetector: ("akc", "ap"), MailchimpDetector: ("-us",), SlackDetector: ("xox", "hooks.slack"),
              StripeDetector: ("k_live_",), AWSKeyDetector: ("aws", "akia", "asia", "a3t", "agpa", "aida", "aroa",
                                                              "aipa", "anpa", "anva"),
              BasicAuthDetector: ("://",), PrivateKeyDetector: ("private key", "putty"), NpmDetector: ("npm",),
              PypiTokenDetector: ("pypi-",), SendGridDetector: ("sg.",), GitHubTokenDetector: ("gh",),
-             GitLabTokenDetector: ("gl",), SquareOAuthDetector: ("sq0",), JwtTokenDetector: ("eyj",),
+             GitLabTokenDetector: ("gl",), SquareOAuthDetector: ("sq0",),
              OpenAIDetector: ("sk-",), AzureStorageKeyDetector: ("accountkey",)}
 
 
@@ -290,6 +307,8 @@ def scan_line(line: str, number: int, code: bool = False) -> list[Hit]:
         for secret in detector.analyze_string(line):
             if not is_placeholder(secret):
                 add("vendor_token", secret)
+    for token in (m.group(0) for m in JWT.finditer(line)):
+        add("supabase_service_key" if jwt_claim(token, "role") == "service_role" else "jwt", token)
     if SECRETISH_LINE.search(line) and not heuristic.is_indirect_reference(line):
         # In code only a quoted literal can be a secret; in config files (.env, YAML, INI) values stand bare.
         candidates = [m["s"] for m in ASSIGNMENT.finditer(line) if m["q"] or not code]

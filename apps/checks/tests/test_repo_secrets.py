@@ -492,3 +492,23 @@ def test_encrypted_or_broken_archives_are_bad_uploads(tmp_path):
     encrypted.write_bytes(bytes(raw))
     f = repo_findings(scan_repo(encrypted))[0]
     assert (f.status, f.evidence["error"]) == ("error", "bad_upload")
+
+
+def make_jwt(payload: dict) -> str:
+    import base64
+
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(payload)}.Zq8rT2mLx9Zp4Wk7Vq8rT2mLx9Zp4Wk7Vq8rT2m"
+
+
+def test_supabase_service_role_key_fails_but_anon_key_only_warns(tmp_path):
+    repo = Repo(tmp_path / "supa")
+    service = make_jwt({"iss": "supabase", "role": "service_role"})
+    anon = make_jwt({"iss": "supabase", "role": "anon"})
+    repo.commit({"lib/supabase.ts": f'export const admin = createClient(url, "{service}")\n'
+                                    f'export const client = createClient(url, "{anon}")\n'})
+    result = scan_repo(repo.path)
+    assert (by_rule(result, "supabase_service_key").status, by_rule(result, "jwt").status) == ("fail", "warn")
+    assert service not in json.dumps(result.to_dict()) and anon not in json.dumps(result.to_dict())
