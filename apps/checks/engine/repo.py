@@ -197,9 +197,10 @@ def findings_for(report: ScanReport, label: str, limits: Limits) -> list:
     stats = report.stats()
     findings = []
     with_values = {s.occurrences[0].path for s in report.secrets.values() if s.rule == "dotenv_file"}
-    seen = sorted((s for s in report.secrets.values()
-                   if not (s.rule == "dotenv_file_empty" and s.occurrences[0].path in with_values)), key=lambda s: (secretscan.SEVERITY_RANK[secretscan.RULES[s.rule].severity],
-                                                          s.rule, s.occurrences[0].path))
+    shown = [s for s in report.secrets.values()
+             if not (s.rule == "dotenv_file_empty" and s.occurrences[0].path in with_values)]
+    seen = sorted(shown, key=lambda s: (secretscan.SEVERITY_RANK[secretscan.RULES[s.rule].severity], s.rule,
+                                        s.occurrences[0].path))
     for secret in seen[:limits.max_findings]:
         findings.append(secret_finding(report, secret, label))
     hidden = seen[limits.max_findings:]
@@ -233,7 +234,7 @@ def secret_finding(report: ScanReport, secret: SecretSeen, label: str):
     dated = [(report.introduced[o.blob][0], o) for o in secret.occurrences if o.blob in report.introduced]
     first = min(dated, key=lambda pair: pair[0])[1] if dated else secret.occurrences[0]
     commit = report.introduced.get(first.blob, (0, "", ""))[1]
-    in_head = [o for o in secret.occurrences if report.head.get(o.blob) == o.path]
+    in_head = [o for o in secret.occurrences if o.blob in report.head]
     evidence = {
         "rule": secret.rule, "kind": rule.kind, "masked": secret.display,
         "commit": commit or None, "file": first.path, "line": first.line,
@@ -241,7 +242,7 @@ def secret_finding(report: ScanReport, secret: SecretSeen, label: str):
         "occurrences": len(secret.occurrences),
     }
     if in_head:
-        evidence["head_file"], evidence["head_line"] = in_head[0].path, in_head[0].line
+        evidence["head_file"], evidence["head_line"] = report.head[in_head[0].blob], in_head[0].line
     where = "still in HEAD" if in_head else "no longer in HEAD but still in the history"
     at = f"commit {commit[:10]}" if commit else "an unknown commit"
     status = "fail" if rule.severity in BLOCKING else "warn"

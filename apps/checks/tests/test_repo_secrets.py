@@ -512,3 +512,13 @@ def test_supabase_service_role_key_fails_but_anon_key_only_warns(tmp_path):
     result = scan_repo(repo.path)
     assert (by_rule(result, "supabase_service_key").status, by_rule(result, "jwt").status) == ("fail", "warn")
     assert service not in json.dumps(result.to_dict()) and anon not in json.dumps(result.to_dict())
+
+
+def test_secret_in_a_renamed_file_is_still_in_head_under_its_new_name(tmp_path):
+    repo = Repo(tmp_path / "moved")
+    first = repo.commit({"old/keys.py": f'KEY = "{STRIPE_LIVE}"\n'}, "keys")
+    repo.git("mv", "old/keys.py", "config/keys.py")
+    repo.commit({}, "move")
+    f = by_rule(scan_repo(repo.path), "stripe_live")
+    assert (f.evidence["commit"], f.evidence["file"]) == (first, "old/keys.py")
+    assert (f.evidence["in_head"], f.evidence["head_file"], f.evidence["head_line"]) == (True, "config/keys.py", 1)
