@@ -517,8 +517,8 @@ def test_supabase_service_role_key_fails_but_anon_key_only_warns(tmp_path):
 def test_secret_in_a_renamed_file_is_still_in_head_under_its_new_name(tmp_path):
     repo = Repo(tmp_path / "moved")
     first = repo.commit({"old/keys.py": f'KEY = "{STRIPE_LIVE}"\n'}, "keys")
-    repo.git("mv", "old/keys.py", "config/keys.py")
+    repo.git("mv", "old/keys.py", "settings_keys.py")
     repo.commit({}, "move")
     f = by_rule(scan_repo(repo.path), "stripe_live")
     assert (f.evidence["commit"], f.evidence["file"]) == (first, "old/keys.py")
-    assert (f.evidence["in_head"], f.evidence["head_file"], f.evidence["head_line"]) == (True, "config/keys.py", 1)
+    assert (f.evidence["in_head"], f.evidence["head_file"], f.evidence["head_line"]) == (True, "settings_keys.py", 1)
