@@ -33,6 +33,7 @@ class WorkerProcess:
         self.log_path = Path(settings.VAR_DIR) / f"{self.node}.log"
 
     def start(self, timeout=30):
+        purge_queues(self.queues.split(","))
         env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "DJANGO_SETTINGS_MODULE": "launchready.settings",
                "LAUNCHREADY_TESTING": "1", **self.extra_env}
         if settings.CELERY_BROKER_URL:
@@ -74,6 +75,19 @@ class WorkerProcess:
                 self.proc.wait(timeout=5)
         if getattr(self, "_log", None):
             self._log.close()
+
+
+def purge_queues(queues):
+    """Drop messages left in the test broker by earlier runs (killed workers, re-dispatched parts)."""
+    from launchready.celery import app
+
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        for queue in queues:
+            try:
+                channel.queue_purge(queue)
+            except Exception:  # noqa: BLE001 - a queue that was never declared has nothing to purge
+                pass
 
 
 def wait_for(predicate, timeout=20, interval=0.05, message="condition"):

@@ -3,6 +3,7 @@
 import json
 import re
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -11,9 +12,11 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.checks.engine import Target, run_scan
 from apps.checks.engine.findings import ENDPOINT_KINDS
 from apps.checks.engine.scoring import KNOWN_CHECK_IDS, worst_first
+from apps.checks.envfile import EnvFileError, names_from_upload
 from apps.checks.profiles import get_profile
 
 LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 
 
 def bad(reason: str):
@@ -29,6 +32,35 @@ def hostname(value: str, what: str) -> str:
     if len(name) > 253 or not all(LABEL.match(label) for label in labels) or labels[-1].isdigit():
         bad(f"{what} {value!r} is not a valid hostname")
     return name
+
+
+def repo_and_env_options(opts) -> dict:
+    """--repo and --env-file: env files are read here and reduced to names, so no value enters the engine."""
+    options = {}
+    if opts["repo"]:
+        repo = opts["repo"]
+        if "://" in repo:
+            if urlsplit(repo).scheme != "https" or not urlsplit(repo).hostname:
+                bad(f"--repo {repo!r} must be an https:// clone URL or a local path")
+        elif not Path(repo).exists():
+            bad(f"--repo {repo!r}: no such file or directory")
+        options["repo"] = repo
+    env_files: dict[str, list[str]] = {}
+    for raw in opts["env_file"]:
+        env, sep, path = raw.partition("=")
+        if not sep or not ENV_NAME.match(env) or not path:
+            bad(f"--env-file {raw!r} must be ENV=PATH, e.g. production=.env.production")
+        try:
+            with open(path, "rb") as fh:
+                names = names_from_upload(fh)
+        except OSError as exc:
+            bad(f"--env-file {raw!r}: {exc.strerror or exc}")
+        except EnvFileError as exc:
+            bad(f"--env-file {raw!r}: {exc}")
+        env_files.setdefault(env.lower(), []).extend(names)
+    if env_files:
+        options["env_files"] = env_files
+    return options
 
 
 class Command(BaseCommand):
@@ -60,6 +92,9 @@ class Command(BaseCommand):
         parser.add_argument("--chat-body", default=None, metavar="TEMPLATE")
         parser.add_argument("--chat-reply", default=None, metavar="PATH")
         parser.add_argument("--canary", action="append", default=[], metavar="TOKEN")
+        # Extensions of SPEC section 6: a repository for deploy.secrets_in_repo, env files for the env checks.
+        parser.add_argument("--repo", default=None, metavar="PATH_OR_URL")
+        parser.add_argument("--env-file", action="append", default=[], metavar="ENV=PATH")
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args, **opts):
@@ -117,6 +152,7 @@ class Command(BaseCommand):
                    if opts[key] is not None}
         if opts["canary"]:
             options["canaries"] = opts["canary"]
+        options.update(repo_and_env_options(opts))
         target = Target.build(domain, hosts, endpoints, dkim_selectors=opts["dkim_selector"], spf_senders=senders,
                               options=options)
         return target, opts["only"]
