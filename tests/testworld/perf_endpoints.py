@@ -1,7 +1,7 @@
 """Load-probe endpoints of the test world: keep-alive HTTP(S) on perf.lrtest.
 
     /fast     answers at once
-    /steady   answers after 40 ms
+    /steady   answers after 40 ms (or after ?ms=N milliseconds)
     /stall    answers at once, except that the server pauses 1.5 s every 10 s: every request arriving during a
               pause is held until the pause ends (a GC pause, a blocked worker, a cold lambda)
     /boom     500 at once
@@ -99,6 +99,14 @@ def claims(head: bytes) -> bool:
     return False
 
 
+def _delay(query: str) -> float:
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        if name == "ms" and value.isdigit():
+            return min(int(value), 3000) / 1000
+    return STEADY_S
+
+
 def _response(status: int, body: bytes) -> bytes:
     reason = {200: "OK", 404: "Not Found", 500: "Internal Server Error"}.get(status, "Status")
     return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nCache-Control: no-store\r\n"
@@ -111,11 +119,11 @@ async def serve(world, head: bytes, reader, writer):
     while True:
         arrived = time.monotonic()
         request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
-        path = (request_line.split(" ") + ["", ""])[1].split("?")[0]
+        path, _, query = (request_line.split(" ") + ["", ""])[1].partition("?")
         if path == "/fast":
             reply = _response(200, b"fast")
-        elif path == "/steady":
-            await asyncio.sleep(STEADY_S)
+        elif path == "/steady":  # ?ms=N answers after N ms instead (at most 3 s)
+            await asyncio.sleep(_delay(query))
             reply = _response(200, b"steady")
         elif path == "/stall":
             await state.stall(arrived)

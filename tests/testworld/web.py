@@ -7,7 +7,7 @@ import json
 import ssl
 from urllib.parse import parse_qs, urlsplit
 
-from . import perf_endpoints
+from . import ownership_sites, perf_endpoints  # noqa: F401 (they register their hosts)
 from .sites import GOOD_ASSETS, GOOD_HEADERS, GOOD_HTML, site_for
 
 REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 401: "Unauthorized", 404: "Not Found",

@@ -65,7 +65,7 @@ class Plan:
 
         def cap(name, value, default, limit, floor):
             value = default if value is None else float(value)
-            if not math.isfinite(value) or value < floor:
+            if math.isnan(value) or value < floor:
                 value = floor
             if value > limit:
                 capped.append(name)
