@@ -17,7 +17,7 @@ import asyncio
 import math
 import ssl
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from . import sites, zones
@@ -59,6 +59,8 @@ class PerfState:
     schedule: PauseSchedule
     releases: dict[float, float] = field(default_factory=dict)  # pause start -> when its requests were released
     log: deque = field(default_factory=lambda: deque(maxlen=200_000))  # (path, arrived, answered) monotonic
+    answered: Counter = field(default_factory=Counter)  # path -> requests answered (unbounded runs, e.g. wrk)
+    held: int = 0  # requests that arrived during a pause
     _gates: dict[float, asyncio.Event] = field(default_factory=dict)
 
     async def stall(self, arrived: float):
@@ -66,6 +68,7 @@ class PerfState:
         if window is None:
             return
         start, end = window
+        self.held += 1
         gate = self._gates.get(start)
         if gate is None:
             gate = self._gates[start] = asyncio.Event()
@@ -115,7 +118,13 @@ def _response(status: int, body: bytes) -> bytes:
 
 async def serve(world, head: bytes, reader, writer):
     """Answer this request and every following one on the same connection until the client closes or idles."""
-    state = state_of(world)
+    try:
+        await _serve(state_of(world), head, reader, writer)
+    except asyncio.CancelledError:  # the world is stopping: end quietly (3.11's stream callback chokes on it)
+        writer.transport.abort()
+
+
+async def _serve(state: PerfState, head: bytes, reader, writer):
     while True:
         arrived = time.monotonic()
         request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
@@ -134,6 +143,7 @@ async def serve(world, head: bytes, reader, writer):
             reply = _response(404, b"not found")
         writer.write(reply)
         state.log.append((path, arrived, time.monotonic()))
+        state.answered[path] += 1
         try:
             await writer.drain()
             async with asyncio.timeout(IDLE_KEEPALIVE_S):
