@@ -128,3 +128,27 @@ def test_a_generator_that_falls_behind_says_inconclusive(world_profile):
     assert ev["inconclusive"] is True
     assert ev["generator_lag"]["p95_ms"] > 5
     assert any("late" in reason for reason in ev["inconclusive_reasons"])
+
+
+def test_the_hard_deadline_ends_a_run_whatever_happens_and_says_inconclusive(world_profile):
+    plan = Plan.bounded(20, 1.0, request_timeout=0.1)  # deadline: 1 s of sending + 0.1 s + 2 s grace
+
+    async def main():
+        async def freeze():  # the whole process stalls (a VM pause, a swap storm) past the deadline
+            await asyncio.sleep(0.1)
+            time.sleep(plan.deadline_s + 0.5)
+
+        freezer = asyncio.create_task(freeze())
+        try:
+            return await run_load(ScanNet(world_profile), "https://perf.lrtest/fast", plan)
+        finally:
+            await freezer
+
+    started = time.monotonic()
+    report = asyncio.run(main())
+    assert time.monotonic() - started < plan.deadline_s + 1.5
+    ev = report.evidence()
+    assert ev["deadline_hit"] is True
+    assert ev["unsent"] > 0 and ev["samples"] + ev["unsent"] == 20
+    assert ev["inconclusive"] is True
+    assert any("hard deadline" in reason for reason in ev["inconclusive_reasons"])
