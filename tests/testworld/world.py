@@ -89,7 +89,6 @@ class TestWorld:
         self._loop.run_forever()
         for server in self._servers:
             server.close()
-        # Let open handlers (keep-alive perf connections, slow routes) end cleanly instead of being destroyed.
         pending = asyncio.all_tasks(self._loop)
         for task in pending:
             task.cancel()
