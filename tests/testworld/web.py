@@ -8,6 +8,7 @@ import json
 import ssl
 from urllib.parse import parse_qs, urlsplit
 
+from . import ownership_sites, perf_endpoints  # noqa: F401 (they register their hosts)
 from .sites import GOOD_ASSETS, GOOD_HEADERS, GOOD_HTML, site_for
 
 REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 401: "Unauthorized", 404: "Not Found",
@@ -30,7 +31,10 @@ class WebApp:
             writer.close()
             return
         try:
-            await self.respond(head.decode("latin-1"), writer, scheme)
+            if perf_endpoints.claims(head):  # keep-alive load-probe endpoints live in perf_endpoints.py
+                await perf_endpoints.serve(self.world, head, reader, writer)
+            else:
+                await self.respond(head.decode("latin-1"), writer, scheme)
         except (ConnectionError, ssl.SSLError):
             pass
         finally:

@@ -15,6 +15,7 @@ class CheckSpec:
     scope: str  # "host": func(target, net, host) per hostname; "target": func(target, net) once per scan
     func: Callable[..., Awaitable[list]]
     active: bool = False  # sends more than a handful of requests: needs proof of ownership
+    budget: Callable | None = None  # (target, profile) -> seconds, for checks that outlast profile.check_timeout
 
     @property
     def stage(self) -> int:
@@ -24,7 +25,7 @@ class CheckSpec:
 REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(check_id: str, *, scope: str = "host", active: bool = False):
+def check(check_id: str, *, scope: str = "host", active: bool = False, budget: Callable | None = None):
     if check_id not in KNOWN_CHECK_IDS:
         raise ValueError(f"{check_id} is not in the SPEC catalogue (scoring.CHECK_SEVERITY)")
     if scope not in ("host", "target"):
@@ -32,7 +33,7 @@ def check(check_id: str, *, scope: str = "host", active: bool = False):
 
     def register(func):
         family = func.__module__.rsplit(".", 1)[-1]
-        REGISTRY[check_id] = CheckSpec(check_id, family, scope, func, active)
+        REGISTRY[check_id] = CheckSpec(check_id, family, scope, func, active, budget)
         return func
 
     return register
@@ -40,7 +41,7 @@ def check(check_id: str, *, scope: str = "host", active: bool = False):
 
 def load_families():
     """Import every family module so their checks are registered."""
-    from . import audit, dns, edge, email, envvars, http, repo, tls  # noqa: F401
+    from . import audit, dns, edge, email, envvars, http, perf, repo, tls  # noqa: F401
 
 
 def selected(only=None, include_active=False, family=None) -> list[CheckSpec]:

@@ -31,16 +31,17 @@ def error_finding(check_id: str, target: str, exc: NetError, what: str = "") -> 
 async def _invoke(spec: CheckSpec, target: Target, net: ScanNet, host: str | None) -> list[Finding]:
     subject = host or target.domain
     started = time.monotonic()
+    budget = spec.budget(target, net.profile) if spec.budget else net.profile.check_timeout
     try:
-        async with asyncio.timeout(net.profile.check_timeout):
+        async with asyncio.timeout(budget):
             if spec.scope == "host":
                 findings = await spec.func(target, net, host)
             else:
                 findings = await spec.func(target, net)
     except TimeoutError:
         findings = [make_finding(spec.id, subject, "error",
-                                 f"The check did not finish within {net.profile.check_timeout:g} s.",
-                                 {"error": "check_timeout", "timeout_s": net.profile.check_timeout})]
+                                 f"The check did not finish within {budget:g} s.",
+                                 {"error": "check_timeout", "timeout_s": budget})]
     except NetError as exc:
         if exc.kind in ("nxdomain", "no_address"):
             # audit.resolves already fails this name; repeating it as an error in every check is noise.
@@ -73,10 +74,17 @@ async def run_checks_async(target: Target, profile: NetworkProfile, *, only=None
                            family: str | None = None, hostname: str | None = None,
                            net: ScanNet | None = None) -> tuple[list[Finding], ScanNet]:
     net = net or ScanNet(profile)
-    specs = selected(only, include_active, family)
-    batches = await asyncio.gather(*(_invoke(spec, target, net, host)
-                                     for spec, host in _jobs(specs, target, hostname)))
-    return [f for batch in batches for f in batch], net
+    jobs = list(_jobs(selected(only, include_active, family), target, hostname))
+    refused = []
+    if any(spec.active for spec, _host in jobs):  # proof of ownership, re-checked in every run that sends traffic
+        from .ownership import authorise_active, refused_finding
+
+        ownership = await authorise_active(target, net)
+        if not ownership.verified:
+            refused = [refused_finding(spec.id, target, ownership) for spec, _host in jobs if spec.active]
+            jobs = [(spec, host) for spec, host in jobs if not spec.active]
+    batches = await asyncio.gather(*(_invoke(spec, target, net, host) for spec, host in jobs))
+    return [f for batch in batches for f in batch] + refused, net
 
 
 async def run_family_async(family: str, target: Target, hostname: str | None, profile: NetworkProfile,

@@ -153,6 +153,8 @@ class Command(BaseCommand):
         if opts["canary"]:
             options["canaries"] = opts["canary"]
         options.update(repo_and_env_options(opts))
+        if opts["active"]:  # the CLI's operator vouches for ownership (SPEC section 6); the web product verifies
+            options["operator_vouches"] = True
         target = Target.build(domain, hosts, endpoints, dkim_selectors=opts["dkim_selector"], spf_senders=senders,
                               options=options)
         return target, opts["only"]
