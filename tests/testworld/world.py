@@ -21,7 +21,7 @@ from pathlib import Path
 
 from apps.checks.engine.profile import NetworkProfile
 
-from . import zones
+from . import chatbot, zones
 from .dns_server import start_dns
 from .pki import TestCA
 from .sites import cert_variant, valid_cert_names
@@ -52,7 +52,7 @@ class TestWorld:
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def start(self) -> TestWorld:
-        self.ca = TestCA(self.dir / "pki", valid_cert_names())
+        self.ca = TestCA(self.dir / "pki", valid_cert_names() + chatbot.CERT_NAMES)
         self._contexts = self._server_contexts()
         sockets = self._bind_ports()
         self._thread = threading.Thread(target=self._run, args=(sockets,), name="testworld", daemon=True)
@@ -127,7 +127,7 @@ class TestWorld:
             try:
                 for kind in ("https", "http"):
                     port = 0
-                    for ip in zones.SERVED_IPS:
+                    for ip in (*zones.SERVED_IPS, chatbot.CHATBOT_IP):
                         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                         s.bind((ip, port))
                         port = s.getsockname()[1]
@@ -151,6 +151,8 @@ class TestWorld:
             tls = (tls_for_ip.get(ip, self._contexts["valid"]) if kind == "https" else None)
             if ip == zones.BLACKHOLE:
                 handler, tls = functools.partial(blackhole, world=self, server_ip=ip), None
+            elif ip == chatbot.CHATBOT_IP:
+                handler = functools.partial(chatbot.handle, world=self, server_ip=ip)
             elif ip == zones.GARBAGE:
                 handler = functools.partial(garbage, world=self, server_ip=ip)
             else:

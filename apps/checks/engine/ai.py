@@ -1,0 +1,1 @@
+"""AI probe suite (placeholder while it is being built)."""
