@@ -40,8 +40,7 @@ def check(check_id: str, *, scope: str = "host", active: bool = False):
 
 def load_families():
     """Import every family module so their checks are registered."""
-    from . import audit, dns, edge, http, tls  # noqa: F401
-    from . import ai, chat_stream  # noqa: F401
+    from . import ai, audit, chat_stream, dns, edge, http, tls  # noqa: F401
 
 
 def selected(only=None, include_active=False, family=None) -> list[CheckSpec]:
