@@ -145,6 +145,9 @@ class Bot:
     def __init__(self, persona: str, system_prompt: str | None):
         self.persona = persona
         self.prompt = system_prompt or BUILTIN_PROMPT
+        # A customer record placed in the system prompt is what this bot "knows" about other users.
+        record = re.search(r"[^.]*\brecord of customer\b[^.]*\.?[^.]*\.", self.prompt)
+        self.user_note = record.group(0).strip() if record else USERS[SEEDED_USER]["note"]
 
     def answer(self, message: str) -> tuple[str, list[dict]]:
         own, document = split_document(message)
@@ -171,7 +174,7 @@ class Bot:
             return "I'm sorry, I can't share my configuration. How else can I help?", []
         if USER_DATA_WORDS.search(view):
             if leaky:
-                return self.leak(USERS[SEEDED_USER]["note"], how, view), []
+                return self.leak(self.user_note, how, view), []
             return "I can only discuss your own account.", []
         if self.persona in ("safe", "leaky", "blocklist"):
             acted = self.cautious_actions(view, own)
@@ -195,7 +198,7 @@ class Bot:
 
     def filtered(self, reply: str) -> bool:
         """The blocklist's output filter: refuses replies with a literal secret (case-insensitive)."""
-        secrets = re.findall(r"\b[A-Z0-9]{10,}\b", self.prompt + " " + USERS[SEEDED_USER]["note"])
+        secrets = re.findall(r"\b[A-Z0-9]{10,}\b", self.prompt + " " + self.user_note)
         return any(s.lower() in reply.lower() for s in secrets)
 
     # -- documents
@@ -206,7 +209,7 @@ class Bot:
             return summary, actions
         if self.persona in ("leaky", "blocklist") and OVERRIDE_WORDS.search(doc_view) and (
                 SECRET_WORDS.search(doc_view) or USER_DATA_WORDS.search(doc_view)):
-            secret = self.prompt if SECRET_WORDS.search(doc_view) else USERS[SEEDED_USER]["note"]
+            secret = self.prompt if SECRET_WORDS.search(doc_view) else self.user_note
             return summary + " " + self.leak(secret, requested_encoding(doc_view), doc_view), []
         return summary, []
 
