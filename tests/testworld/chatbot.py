@@ -23,7 +23,6 @@ import asyncio
 import base64
 import binascii
 import codecs
-import contextlib
 import json
 import re
 import ssl
@@ -354,6 +353,15 @@ async def route(writer, method: str, target: str, body: bytes, reader=None):
     return await send(writer, 200, json.dumps(completion(text, actions)))
 
 
+async def client_left(reader, seconds: float) -> bool:
+    """Wait up to `seconds`, returning early (True) when the client hangs up."""
+    try:
+        await asyncio.wait_for(reader.read() if reader else asyncio.sleep(seconds), seconds)
+    except (TimeoutError, ConnectionError, ssl.SSLError):
+        return False
+    return reader is not None
+
+
 async def stream_mode(writer, mode: str, query: dict, openai: bool, reader=None):
     text = "\n".join(STREAM_WORDS)
     if mode == "error":
@@ -378,8 +386,8 @@ async def stream_mode(writer, mode: str, query: dict, openai: bool, reader=None)
         return await writer.drain()
     writer.write(SSE_HEAD)
     await writer.drain()
-    if mode == "slow":
-        await asyncio.sleep(float(query.get("first", ["2.3"])[0]))
+    if mode == "slow" and await client_left(reader, float(query.get("first", ["2.3"])[0])):
+        return
     if mode == "emptyfirst":
         for _ in range(5):
             writer.write(chunk(sse_event({"choices": [{"index": 0, "delta": {"content": ""}}]})))
@@ -389,8 +397,7 @@ async def stream_mode(writer, mode: str, query: dict, openai: bool, reader=None)
         writer.write(chunk(event))
         await writer.drain()
         if mode == "stalled" and i == 3:
-            with contextlib.suppress(TimeoutError, ConnectionError, ssl.SSLError):  # silent until the client leaves
-                await asyncio.wait_for(reader.read() if reader else asyncio.sleep(30), 30)
+            await client_left(reader, 30)  # silent until the client gives up
             return
         await asyncio.sleep(TOKEN_INTERVAL_S)
     writer.write(chunk(b""))
