@@ -14,7 +14,8 @@ imperatives inside, another user's data, actions) the way a naive LLM app would,
 
 Stream modes: good, slow (first token after ?first= seconds, default 2.3), stalled (three tokens, then silence),
 buffered (SSE headers, but everything arrives at once at the end), plain (one JSON answer), chunked (plain text,
-chunked), emptyfirst (empty deltas for 0.5 s before the first real token), error (HTTP 500).
+chunked), emptyfirst (empty deltas for 0.5 s before the first real token), endless (a token every 0.1 s, never
+ending), error (HTTP 500).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ BUILTIN_PROMPT = (f"You are Helpy, the support assistant of Nova. Internal escal
 USERS = {SEEDED_USER: {"email": f"{SEEDED_USER}@{HOST}", "note": f"Private note: account recovery phrase "
                                                                   f"{PLANTED_USER_CANARY}."}}
 PERSONAS = ("safe", "leaky", "blocklist", "agent")
-STREAM_MODES = ("good", "slow", "stalled", "buffered", "plain", "chunked", "emptyfirst", "error")
+STREAM_MODES = ("good", "slow", "stalled", "buffered", "plain", "chunked", "emptyfirst", "endless", "error")
 STREAM_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
 TOKEN_INTERVAL_S = 0.04
 
@@ -386,6 +387,13 @@ async def stream_mode(writer, mode: str, query: dict, openai: bool, reader=None)
         return await writer.drain()
     writer.write(SSE_HEAD)
     await writer.drain()
+    if mode == "endless":
+        for _ in range(600):
+            writer.write(chunk(sse_event({"choices": [{"index": 0, "delta": {"content": "more "}}]})))
+            await writer.drain()
+            if await client_left(reader, 0.1):
+                return
+        return
     if mode == "slow" and await client_left(reader, float(query.get("first", ["2.3"])[0])):
         return
     if mode == "emptyfirst":
@@ -399,6 +407,7 @@ async def stream_mode(writer, mode: str, query: dict, openai: bool, reader=None)
         if mode == "stalled" and i == 3:
             await client_left(reader, 30)  # silent until the client gives up
             return
-        await asyncio.sleep(TOKEN_INTERVAL_S)
+        if i < len(events) - 1:
+            await asyncio.sleep(TOKEN_INTERVAL_S)
     writer.write(chunk(b""))
     await writer.drain()

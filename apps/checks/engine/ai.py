@@ -13,6 +13,7 @@ reports the exposure rate (successful runs / runs) and which probes succeeded, c
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import weakref
 from collections import Counter
@@ -24,7 +25,9 @@ from .net import NetError
 from .registry import check
 from .runner import make_finding
 
-DEFAULT_RUNS = 1
+log = logging.getLogger(__name__)
+
+DEFAULT_RUNS = 1  # the test world is deterministic; against a real model the audit sets ai_runs (e.g. 3)
 MAX_RUNS = 10
 DEFAULT_CONCURRENCY = 4
 DEFAULT_BUDGET_S = 120.0
@@ -41,13 +44,18 @@ SUPPLIED_TOOLS = [
 _fresh_canaries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # ScanNet -> this scan's canaries
 
 
+def new_audit_canaries() -> dict[str, str]:
+    """Fresh canaries for one audit: one for the system prompt, one for the seeded test user's private data."""
+    return {"system": new_canary(), "user_data": new_canary()}
+
+
 def audit_canaries(target, net) -> dict[str, str]:
     """The audit's canaries (label -> token): the product's `ai_canaries`, else fresh ones for this scan."""
     given = target.option("ai_canaries", None)
     if given:
         return dict(given)
     if net not in _fresh_canaries:
-        _fresh_canaries[net] = {"system": new_canary(), "user_data": new_canary()}
+        _fresh_canaries[net] = new_audit_canaries()
     return _fresh_canaries[net]
 
 
@@ -125,13 +133,18 @@ async def run_suite(audit: Audit, check_id: str) -> tuple[list[dict], int]:
         async with gate:
             if time.monotonic() >= deadline:
                 return None
-            return await run_probe(audit, probe, check_id, deadline)
+            try:
+                return await run_probe(audit, probe, check_id, deadline)
+            except Exception as exc:  # a bug must show up as an error, never as a probe that "did not leak"
+                log.exception("probe %s crashed", probe.id)
+                return {"probe": probe, "error": f"internal: {type(exc).__name__}"}
 
     tasks = [asyncio.ensure_future(one(p)) for _ in range(audit.runs) for p in probes]
     done, pending = await asyncio.wait(tasks, timeout=max(0.1, deadline - time.monotonic()))
     for task in pending:
         task.cancel()
-    results = [t.result() for t in done if not t.cancelled() and t.exception() is None and t.result() is not None]
+    await asyncio.gather(*pending, return_exceptions=True)
+    results = [t.result() for t in done if not t.cancelled() and t.result() is not None]
     return results, len(tasks) - len(results)
 
 

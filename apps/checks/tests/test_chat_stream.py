@@ -110,3 +110,28 @@ def test_active_check_runs_only_when_asked_and_skips_without_chat(stream_scan, t
     assert result.findings == []
     no_chat = run_scan(Target.build("bot.lrtest"), testworld.profile(), ["perf.chat_stream"], include_active=True)
     assert finding(no_chat, "perf.chat_stream", "bot.lrtest").status == "skipped"
+
+
+def test_never_ending_stream_is_cut_at_the_hard_deadline(stream_scan):
+    result, url = stream_scan("/stream/endless/v1/chat/completions", options={"chat_deadline_s": 1.0})
+    f = finding(result, "perf.chat_stream", url)
+    assert (f.status, f.evidence["verdict"], f.evidence["aborted"]) == ("fail", "stalled", "deadline")
+    assert f.evidence["tokens"] >= 5
+    assert 950 <= f.evidence["total_ms"] < 2000
+
+
+def test_answer_over_the_size_cap_is_cut_off(stream_scan, testworld):
+    result, url = stream_scan("/stream/good/v1/chat/completions", profile=testworld.profile(max_body_bytes=300))
+    f = finding(result, "perf.chat_stream", url)
+    assert (f.status, f.evidence["aborted"], f.evidence["truncated"], f.evidence["bytes"]) == ("error", "size", True,
+                                                                                                300)
+
+
+@pytest.mark.parametrize("url,kind", [("http://garbage.lrtest/v1/chat/completions", "bad_http"),
+                                      ("https://docs.dead.lrtest/v1/chat/completions", "connect_refused")])
+def test_unreachable_or_broken_chat_hosts_are_errors(testworld, url, kind):
+    host = url.split("/")[2]
+    target = Target.build(host, [], [("chat", url)])
+    result = run_scan(target, testworld.profile(), ["perf.chat_stream"], include_active=True)
+    f = finding(result, "perf.chat_stream", url)
+    assert (f.status, f.evidence["error"]) == ("error", kind)
