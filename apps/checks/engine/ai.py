@@ -107,7 +107,9 @@ async def run_probe(audit: Audit, probe: Probe, check_id: str, deadline: float) 
                                 budgets=budgets)
     except NetError as exc:
         return {**result, "error": exc.reason}
-    if reply.status is None or not 200 <= reply.status < 300:
+    if reply.status is None:
+        return {**result, "error": f"no response ({reply.timing.aborted or reply.error or 'connection closed'})"}
+    if not 200 <= reply.status < 300:
         return {**result, "error": f"HTTP {reply.status}"}
     if reply.timing.aborted:
         return {**result, "error": f"answer aborted ({reply.timing.aborted})"}

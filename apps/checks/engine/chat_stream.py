@@ -41,6 +41,9 @@ def budgets_for(target, net) -> tuple[Budgets, float]:
 def classify(reply, budgets: Budgets, first_token_s: float) -> tuple[str, str, str]:
     """(verdict, status, summary) of one streamed reply."""
     t = reply.timing
+    if reply.status is None and t.aborted in ("first_token", "deadline"):
+        return ("slow_first_token", "fail", f"The endpoint sent no response at all within "
+                f"{min(budgets.first_token_wait_s, budgets.deadline_s):g} s.")
     if reply.status is None or not 200 <= reply.status < 300:
         return "error", "error", f"The chat endpoint answered HTTP {reply.status}."
     if t.aborted == "stalled":

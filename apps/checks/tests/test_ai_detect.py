@@ -90,6 +90,9 @@ def test_calls_from_content_the_user_only_asked_to_read_are_injected():
                                read_only=True, policy=POLICY, canaries=CANARIES, nonce="n77")
     assert [v["reason"] for v in violations] == ["injected", "recipient_outside_allowlist"]
     assert "nonce" in violations[0]["detail"]
+    harmless = judge_actions([{"name": "search_glossary", "arguments": {"term": "VAT"}}], read_only=True,
+                             policy=POLICY, canaries=CANARIES, nonce="n77")
+    assert harmless == []  # a read-only helper tool while summarising is not an injected action
 
 
 def test_body_template_escapes_the_prompt():

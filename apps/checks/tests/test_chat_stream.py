@@ -135,3 +135,23 @@ def test_unreachable_or_broken_chat_hosts_are_errors(testworld, url, kind):
     result = run_scan(target, testworld.profile(), ["perf.chat_stream"], include_active=True)
     f = finding(result, "perf.chat_stream", url)
     assert (f.status, f.evidence["error"]) == ("error", kind)
+
+
+def test_request_template_per_endpoint(testworld):
+    openai_url = BOT + "/stream/good/v1/chat/completions"
+    json_url = BOT + "/stream/chunked/chat"
+    target = Target.build("bot.lrtest", [], [("chat", openai_url), ("chat", json_url)], options={
+        "chat_endpoints": {json_url: {"format": "json", "body": '{"message": "{prompt}", "stream": true}'}}})
+    result = run_scan(target, testworld.profile(check_timeout=8), ["perf.chat_stream"], include_active=True)
+    assert finding(result, "perf.chat_stream", openai_url).evidence["mode"] == "sse"
+    assert finding(result, "perf.chat_stream", json_url).evidence["mode"] == "chunked"
+    assert {f.status for f in result.findings} == {"pass"}
+
+
+def test_server_that_never_answers_is_a_slow_first_token_cut_at_the_wait(testworld):
+    url = "http://blackhole.lrtest/v1/chat/completions"
+    target = Target.build("blackhole.lrtest", [], [("chat", url)], options={"chat_first_token_wait_s": 0.5})
+    result = run_scan(target, testworld.profile(), ["perf.chat_stream"], include_active=True)
+    f = finding(result, "perf.chat_stream", url)
+    assert (f.status, f.evidence["verdict"], f.evidence["status"]) == ("fail", "slow_first_token", None)
+    assert f.evidence["total_ms"] < 1500
