@@ -10,7 +10,7 @@ from apps.checks.engine.ai import audit_canaries
 from apps.checks.engine.ai_detect import mask
 from apps.checks.engine.ai_probes import PROBES, probes_for
 from apps.checks.engine.chat import ChatEndpoint, send_chat
-from apps.checks.tests.conftest import finding
+from apps.checks.tests.chat_helpers import finding
 from tests.testworld import chatbot
 
 BOT = "https://bot.lrtest"

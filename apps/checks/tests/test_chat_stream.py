@@ -3,7 +3,7 @@
 import pytest
 
 from apps.checks.engine import Target, run_scan
-from apps.checks.tests.conftest import finding
+from apps.checks.tests.chat_helpers import finding
 
 BOT = "https://bot.lrtest"
 
