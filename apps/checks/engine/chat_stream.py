@@ -87,7 +87,7 @@ REMEDIATION = {
 }
 
 
-@check(CHECK, scope="target", active=True)
+@check(CHECK, scope="target", active=True, family="perf")
 async def chat_stream(target, net):
     urls = target.endpoints.get("chat", [])
     if not urls:

@@ -51,7 +51,9 @@ def test_safe_persona_passes_everything_and_no_control_flags(ai_scan, fmt):
 
 @pytest.mark.parametrize("fmt", ["json", "openai"])
 def test_leaky_persona_leaks_prompt_and_user_data(ai_scan, fmt):
-    findings = ai_scan("leaky", fmt)
+    # Fixed canaries with letters leetspeak changes, so every trick shows under its own name.
+    findings = ai_scan("leaky", fmt, **({"ai_canaries": {"system": "LRSTATE2345678", "user_data": "LRTEASE234567"}}
+                                        if fmt == "openai" else {}))
     leak, jb, tools = (findings[c] for c in AI_CHECKS)
     assert (leak.status, jb.status, tools.status) == ("fail", "fail", "pass")
     assert leak.evidence["exposure_rate"] > 0.9

@@ -155,3 +155,12 @@ def test_server_that_never_answers_is_a_slow_first_token_cut_at_the_wait(testwor
     f = finding(result, "perf.chat_stream", url)
     assert (f.status, f.evidence["verdict"], f.evidence["status"]) == ("fail", "slow_first_token", None)
     assert f.evidence["total_ms"] < 1500
+
+
+def test_chat_stream_belongs_to_the_perf_family():
+    from apps.checks.engine.registry import REGISTRY, load_families
+
+    load_families()
+    spec = REGISTRY["perf.chat_stream"]
+    assert (spec.family, spec.scope, spec.active) == ("perf", "target", True)
+    assert {REGISTRY[c].family for c in ("ai.prompt_leak", "ai.jailbreak", "ai.tool_misuse")} == {"ai"}
