@@ -55,7 +55,7 @@ def main() -> None:
         started = time.monotonic()
         for persona, (fmt, path, options, expected) in PERSONAS.items():
             url = BOT + path
-            opts = {"chat_format": fmt, "ai_runs": runs, "canaries": [PLANTED_SYSTEM_CANARY, PLANTED_USER_CANARY],
+            opts = {"chat_format": fmt, "ai_runs": runs, "operator_vouches": True, "canaries": [PLANTED_SYSTEM_CANARY, PLANTED_USER_CANARY],
                     **options}
             t0 = time.monotonic()
             result = run_scan(Target.build("bot.lrtest", [], [("chat", url)], options=opts), profile, ["ai."],

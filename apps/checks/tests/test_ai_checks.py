@@ -28,7 +28,8 @@ def ai_scan(testworld):
             options.setdefault("canaries", PLANTED)
         else:
             options.setdefault("chat_system_message", True)
-        target = Target.build("bot.lrtest", [], [("chat", url)], options={"chat_format": fmt, **options})
+        target = Target.build("bot.lrtest", [], [("chat", url)], options={"chat_format": fmt, "operator_vouches": True,
+                                                                          **options})
         result = run_scan(target, profile or testworld.profile(check_timeout=20), ["ai."], include_active=True)
         return {check: finding(result, check, url) for check in AI_CHECKS}
 

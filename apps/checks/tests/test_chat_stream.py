@@ -1,4 +1,8 @@
-"""perf.chat_stream against the test world's streaming endpoints (tests/testworld/chatbot.py)."""
+"""perf.chat_stream against the test world's streaming endpoints (tests/testworld/chatbot.py).
+
+Targets carry `operator_vouches` (what the scan CLI's --active sets): these tests are about the check, not about
+proof of ownership.
+"""
 
 import pytest
 
@@ -6,6 +10,7 @@ from apps.checks.engine import Target, run_scan
 from apps.checks.tests.chat_helpers import finding
 
 BOT = "https://bot.lrtest"
+VOUCHED = {"operator_vouches": True}
 
 
 @pytest.fixture
@@ -14,7 +19,7 @@ def stream_scan(testworld):
         url = BOT + path
         fmt = "json" if path.endswith("/chat") else "openai"
         target = Target.build("bot.lrtest", [], [("chat", url)],
-                              options={"chat_format": fmt, "chat_gap_s": 0.5, **(options or {})})
+                              options={"chat_format": fmt, "chat_gap_s": 0.5, **VOUCHED, **(options or {})})
         result = run_scan(target, profile or testworld.profile(check_timeout=8), ["perf.chat_stream"],
                           include_active=include_active)
         return result, url
@@ -57,7 +62,7 @@ def test_first_token_over_two_seconds_fails(stream_scan):
 
 def test_no_first_token_is_aborted_at_the_wait_cap(stream_scan):
     result, url = stream_scan("/stream/slow/v1/chat/completions?first=20",
-                              options={"chat_first_token_wait_s": 0.5})
+                              options={**VOUCHED, "chat_first_token_wait_s": 0.5})
     f = finding(result, "perf.chat_stream", url)
     assert (f.status, f.evidence["verdict"], f.evidence["aborted"]) == ("fail", "slow_first_token", "first_token")
     assert f.evidence["total_ms"] < 2000
@@ -108,7 +113,7 @@ def test_bad_body_template_is_an_error(stream_scan):
 def test_active_check_runs_only_when_asked_and_skips_without_chat(stream_scan, testworld):
     result, _ = stream_scan("/stream/good/v1/chat/completions", include_active=False)
     assert result.findings == []
-    no_chat = run_scan(Target.build("bot.lrtest"), testworld.profile(), ["perf.chat_stream"], include_active=True)
+    no_chat = run_scan(Target.build("bot.lrtest", options=VOUCHED), testworld.profile(), ["perf.chat_stream"], include_active=True)
     assert finding(no_chat, "perf.chat_stream", "bot.lrtest").status == "skipped"
 
 
@@ -131,7 +136,7 @@ def test_answer_over_the_size_cap_is_cut_off(stream_scan, testworld):
                                       ("https://docs.dead.lrtest/v1/chat/completions", "connect_refused")])
 def test_unreachable_or_broken_chat_hosts_are_errors(testworld, url, kind):
     host = url.split("/")[2]
-    target = Target.build(host, [], [("chat", url)])
+    target = Target.build(host, [], [("chat", url)], options=VOUCHED)
     result = run_scan(target, testworld.profile(), ["perf.chat_stream"], include_active=True)
     f = finding(result, "perf.chat_stream", url)
     assert (f.status, f.evidence["error"]) == ("error", kind)
@@ -141,7 +146,7 @@ def test_request_template_per_endpoint(testworld):
     openai_url = BOT + "/stream/good/v1/chat/completions"
     json_url = BOT + "/stream/chunked/chat"
     target = Target.build("bot.lrtest", [], [("chat", openai_url), ("chat", json_url)], options={
-        "chat_endpoints": {json_url: {"format": "json", "body": '{"message": "{prompt}", "stream": true}'}}})
+        **VOUCHED, "chat_endpoints": {json_url: {"format": "json", "body": '{"message": "{prompt}", "stream": true}'}}})
     result = run_scan(target, testworld.profile(check_timeout=8), ["perf.chat_stream"], include_active=True)
     assert finding(result, "perf.chat_stream", openai_url).evidence["mode"] == "sse"
     assert finding(result, "perf.chat_stream", json_url).evidence["mode"] == "chunked"
@@ -150,7 +155,7 @@ def test_request_template_per_endpoint(testworld):
 
 def test_server_that_never_answers_is_a_slow_first_token_cut_at_the_wait(testworld):
     url = "http://blackhole.lrtest/v1/chat/completions"
-    target = Target.build("blackhole.lrtest", [], [("chat", url)], options={"chat_first_token_wait_s": 0.5})
+    target = Target.build("blackhole.lrtest", [], [("chat", url)], options={**VOUCHED, "chat_first_token_wait_s": 0.5})
     result = run_scan(target, testworld.profile(), ["perf.chat_stream"], include_active=True)
     f = finding(result, "perf.chat_stream", url)
     assert (f.status, f.evidence["verdict"], f.evidence["status"]) == ("fail", "slow_first_token", None)
