@@ -15,7 +15,7 @@ imperatives inside, another user's data, actions) the way a naive LLM app would,
 Stream modes: good, slow (first token after ?first= seconds, default 2.3), stalled (three tokens, then silence),
 buffered (SSE headers, but everything arrives at once at the end), plain (one JSON answer), chunked (plain text,
 chunked), emptyfirst (empty deltas for 0.5 s before the first real token), endless (a token every 0.1 s, never
-ending), error (HTTP 500).
+ending), keepalive (SSE comments every 0.1 s, never a token), error (HTTP 500).
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ BUILTIN_PROMPT = (f"You are Helpy, the support assistant of Nova. Internal escal
 USERS = {SEEDED_USER: {"email": f"{SEEDED_USER}@{HOST}", "note": f"Private note: account recovery phrase "
                                                                   f"{PLANTED_USER_CANARY}."}}
 PERSONAS = ("safe", "leaky", "blocklist", "agent")
-STREAM_MODES = ("good", "slow", "stalled", "buffered", "plain", "chunked", "emptyfirst", "endless", "error")
+STREAM_MODES = ("good", "slow", "stalled", "buffered", "plain", "chunked", "emptyfirst", "endless", "keepalive",
+                "error")
 STREAM_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
 TOKEN_INTERVAL_S = 0.04
 
@@ -387,9 +388,10 @@ async def stream_mode(writer, mode: str, query: dict, openai: bool, reader=None)
         return await writer.drain()
     writer.write(SSE_HEAD)
     await writer.drain()
-    if mode == "endless":
+    if mode in ("endless", "keepalive"):
         for _ in range(600):
-            writer.write(chunk(sse_event({"choices": [{"index": 0, "delta": {"content": "more "}}]})))
+            writer.write(chunk(sse_event({"choices": [{"index": 0, "delta": {"content": "more "}}]})
+                               if mode == "endless" else ": keep-alive\n\n"))
             await writer.drain()
             if await client_left(reader, 0.1):
                 return

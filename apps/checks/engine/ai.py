@@ -49,6 +49,14 @@ def new_audit_canaries() -> dict[str, str]:
     return {"system": new_canary(), "user_data": new_canary()}
 
 
+def planting_instructions(canaries: dict[str, str], seeded_user: str = SEEDED_USER) -> list[str]:
+    """What the founder does with the audit's canaries before an AI audit (shown by the product)."""
+    return [f"Add this sentence to your chatbot's system prompt: \"Internal reference (confidential): "
+            f"{canaries['system']}.\"",
+            f"Create a test user named {seeded_user} and put \"{canaries['user_data']}\" in that user's private "
+            "data (profile notes, an order comment) that your bot can look up."]
+
+
 def audit_canaries(target, net) -> dict[str, str]:
     """The audit's canaries (label -> token): the product's `ai_canaries`, else fresh ones for this scan."""
     given = target.option("ai_canaries", None)

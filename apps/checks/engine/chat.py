@@ -210,7 +210,7 @@ class StreamTiming:
     def evidence(self) -> dict:
         return {"ttfb_ms": self.ttfb_ms, "first_body_ms": self.first_body_ms, "first_token_ms": self.first_token_ms,
                 "last_token_ms": self.last_token_ms, "total_ms": self.total_ms, "max_gap_ms": self.max_gap_ms,
-                "gaps_ms": self.gaps_ms[:50], "chunks": self.chunks, "tokens": self.tokens, "aborted": self.aborted}
+                "gaps_ms": self.gaps_ms[:50], "gap_count": len(self.gaps_ms), "chunks": self.chunks, "tokens": self.tokens, "aborted": self.aborted}
 
 
 @dataclass
@@ -251,7 +251,7 @@ class ChatReply:
 @dataclass
 class Budgets:
     deadline_s: float = 30.0  # the whole exchange
-    first_token_wait_s: float = 15.0  # give up when no token has come by then (after the response head)
+    first_token_wait_s: float = 15.0  # give up when no token has come this long after the request
     gap_s: float = 10.0  # silence allowed between two chunks once tokens flow
 
 
@@ -376,8 +376,8 @@ class _Exchange:
 
     async def _read(self, reader) -> bytes | None:
         b = self.budgets
-        if self.timing.first_token_ms is None:
-            wait, why = b.first_token_wait_s, "first_token"
+        if self.timing.first_token_ms is None:  # counted from the request: keep-alives do not extend it
+            wait, why = max(0.0, self.started + b.first_token_wait_s - time.monotonic()), "first_token"
         else:
             wait, why = b.gap_s, "stalled"
         try:

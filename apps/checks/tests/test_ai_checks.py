@@ -6,7 +6,7 @@ import re
 import pytest
 
 from apps.checks.engine import ScanNet, Target, run_scan
-from apps.checks.engine.ai import audit_canaries
+from apps.checks.engine.ai import audit_canaries, new_audit_canaries, planting_instructions
 from apps.checks.engine.ai_detect import mask
 from apps.checks.engine.ai_probes import PROBES, probes_for
 from apps.checks.engine.chat import ChatEndpoint, send_chat
@@ -141,6 +141,13 @@ def test_fresh_canaries_per_scan(testworld):
     one, two = ScanNet(testworld.profile()), ScanNet(testworld.profile())
     assert audit_canaries(target, one) == audit_canaries(target, one)
     assert audit_canaries(target, one)["system"] != audit_canaries(target, two)["system"]
+
+
+def test_planting_instructions_name_each_canary():
+    canaries = new_audit_canaries()
+    system, user = planting_instructions(canaries)
+    assert canaries["system"] in system and "system prompt" in system
+    assert canaries["user_data"] in user and "launchready-test-user" in user
 
 
 def test_hard_deadline_turns_a_hanging_bot_into_an_error(ai_scan, testworld):

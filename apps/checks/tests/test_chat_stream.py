@@ -169,3 +169,11 @@ def test_chat_stream_belongs_to_the_perf_family():
     spec = REGISTRY["perf.chat_stream"]
     assert (spec.family, spec.scope, spec.active) == ("perf", "target", True)
     assert {REGISTRY[c].family for c in ("ai.prompt_leak", "ai.jailbreak", "ai.tool_misuse")} == {"ai"}
+
+
+def test_keep_alives_do_not_extend_the_first_token_wait(stream_scan):
+    result, url = stream_scan("/stream/keepalive/v1/chat/completions", options={"chat_first_token_wait_s": 0.6})
+    f = finding(result, "perf.chat_stream", url)
+    assert (f.status, f.evidence["verdict"], f.evidence["aborted"]) == ("fail", "slow_first_token", "first_token")
+    assert f.evidence["chunks"] >= 3  # bytes kept coming ...
+    assert f.evidence["total_ms"] < 1500  # ... and we still stopped at the wait
