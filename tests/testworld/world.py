@@ -22,6 +22,7 @@ from pathlib import Path
 from apps.checks.engine.profile import NetworkProfile
 
 from . import (
+    chatbot,
     email_zones,  # noqa: F401 - merges the email corpus into the DNS table and sites on import
     zones,
 )
@@ -55,7 +56,7 @@ class TestWorld:
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def start(self) -> TestWorld:
-        self.ca = TestCA(self.dir / "pki", valid_cert_names())
+        self.ca = TestCA(self.dir / "pki", valid_cert_names() + chatbot.CERT_NAMES)
         self._contexts = self._server_contexts()
         sockets = self._bind_ports()
         self._thread = threading.Thread(target=self._run, args=(sockets,), name="testworld", daemon=True)
@@ -134,7 +135,7 @@ class TestWorld:
             try:
                 for kind in ("https", "http"):
                     port = 0
-                    for ip in zones.SERVED_IPS:
+                    for ip in (*zones.SERVED_IPS, chatbot.CHATBOT_IP):
                         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                         s.bind((ip, port))
                         port = s.getsockname()[1]
@@ -158,6 +159,8 @@ class TestWorld:
             tls = (tls_for_ip.get(ip, self._contexts["valid"]) if kind == "https" else None)
             if ip == zones.BLACKHOLE:
                 handler, tls = functools.partial(blackhole, world=self, server_ip=ip), None
+            elif ip == chatbot.CHATBOT_IP:
+                handler = functools.partial(chatbot.handle, world=self, server_ip=ip)
             elif ip == zones.GARBAGE:
                 handler = functools.partial(garbage, world=self, server_ip=ip)
             else:
