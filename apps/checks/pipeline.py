@@ -56,7 +56,17 @@ def plan_parts(target: Target, only=None) -> list[tuple[str, str]]:
     return parts
 
 
-def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profile=None, target=None) -> ScanRun:
+def run_scan_inline(**kwargs) -> ScanRun:
+    """Create a scan and run its parts in this process, without the broker (demo loader, management commands)."""
+    scan = start_scan(**kwargs, publish=False)
+    for part_id in scan.parts.values_list("pk", flat=True):
+        run_part(part_id)
+    scan.refresh_from_db()
+    return scan
+
+
+def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profile=None, target=None,
+               publish=True) -> ScanRun:
     """Create a scan and its parts and enqueue the parts once the transaction commits."""
     target = target or target_for_client(client)
     profile_name = profile or (client.network_profile if client else settings.DEFAULT_NETWORK_PROFILE)
@@ -76,6 +86,8 @@ def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profil
         if sprint is not None:
             sprint.log(requested_by, f"started a scan of {target.domain} ({len(parts)} parts)")
         part_ids = [p.pk for p in parts]
+    if not publish:
+        return scan
     if transaction.get_connection().in_atomic_block:
         # Called inside a caller's transaction: publish once it commits (beat re-publishes if that fails).
         transaction.on_commit(lambda: dispatch(part_ids))

@@ -23,6 +23,7 @@ from apps.checks.engine.profile import NetworkProfile
 
 from . import (
     chatbot,
+    demo_sites,  # noqa: F401 - merges the demo clients' zones and sites on import
     email_zones,  # noqa: F401 - merges the email corpus into the DNS table and sites on import
     zones,
 )
@@ -34,7 +35,7 @@ from .web import WebApp, blackhole, garbage
 # Short timeouts so the bad-input cases end quickly; a real profile uses NetworkProfile's defaults.
 TEST_TIMEOUTS = dict(dns_timeout=0.5, connect_timeout=0.6, read_timeout=0.6, request_timeout=1.5,
                      check_timeout=5.0, max_body_bytes=1024 * 1024)
-DEMO_DOMAINS = ("good.lrtest", "origin.lrtest", "bare.lrtest", "expired.lrtest", "noredirect.lrtest")
+DEMO_DOMAINS = ("novachat.lrtest", "orbittutor.lrtest", "good.lrtest", "origin.lrtest", "bare.lrtest", "expired.lrtest", "noredirect.lrtest")
 
 
 class TestWorld:

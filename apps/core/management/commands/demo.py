@@ -22,10 +22,8 @@ CLIENTS = [
                       ("api.novachat.lrtest", "api"), ("docs.novachat.lrtest", "docs")],
         "endpoints": [("homepage", "https://novachat.lrtest/", "GET", ""),
                       ("login", "https://app.novachat.lrtest/login", "GET", ""),
-                      ("health", "https://api.novachat.lrtest/health", "GET", ""),
-                      ("chat", "https://api.novachat.lrtest/v1/chat/completions", "POST",
-                       '{"model": "demo", "messages": [{"role": "user", "content": "{prompt}"}], "stream": true}')],
-        "spf": ["_spf.google.com"], "dkim": ["google"],
+                      ("health", "https://api.novachat.lrtest/health", "GET", "")],
+        "spf": ["_spf.sender-esp.lrtest"], "dkim": ["google"],
         "env": [("DATABASE_URL", ["staging", "production"], "Render environment", True, True),
                 ("OPENAI_API_KEY", ["staging", "production"], "Render environment", True, True),
                 ("STRIPE_SECRET_KEY", ["production"], "Render environment", True, True),
@@ -51,7 +49,8 @@ CLIENTS = [
         "hostnames": [("orbittutor.lrtest", "apex"), ("www.orbittutor.lrtest", "www"),
                       ("app.orbittutor.lrtest", "app")],
         "endpoints": [("homepage", "https://orbittutor.lrtest/", "GET", ""),
-                      ("health", "https://app.orbittutor.lrtest/healthz", "GET", "")],
+                      ("login", "https://app.orbittutor.lrtest/login", "GET", ""),
+                      ("health", "https://app.orbittutor.lrtest/health", "GET", "")],
         "spf": [], "dkim": ["s1"],
         "env": [("DATABASE_URL", ["production"], "Fly.io secrets", True, True),
                 ("ANTHROPIC_API_KEY", ["production"], "Fly.io secrets", True, True)],
@@ -66,16 +65,39 @@ CLIENTS = [
 class Command(BaseCommand):
     help = "Load the demo workspace (idempotent): a consultancy, two clients, a founder and two sprints."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--no-scan", action="store_true", help="Do not scan the demo clients.")
+
     def handle(self, *args, **options):
         with transaction.atomic():
             created = self.load()
         verb = "Loaded" if created else "Demo already loaded;"
         self.stdout.write(self.style.SUCCESS(f"{verb} demo workspace “Northstar Launch Partners”."))
+        if not options["no_scan"]:
+            self.scan_demo_clients()
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         self.stdout.write(f"  owner       {OWNER_EMAIL}")
         self.stdout.write(f"  consultant  {CONSULTANT_EMAIL}")
         self.stdout.write(f"  founder     {FOUNDER_EMAIL}  (sees NovaChat only)")
         self.stdout.write(f"  admin       {OWNER_EMAIL} is also staff: {settings.SITE_URL}/admin/")
+
+    def scan_demo_clients(self):
+        """Give each demo sprint one real scan of the test world (once), so a new user sees real findings."""
+        from apps.checks import pipeline
+        from apps.checks.models import ScanRun
+        from apps.sprints.models import Sprint
+
+        if not settings.TESTWORLD_STATE_FILE.exists():
+            self.stdout.write("The test world is not running, so the demo clients were not scanned "
+                              "(start it with `python manage.py testworld`, then run `python manage.py demo`).")
+            return
+        owner = _user_model().objects.get(email=OWNER_EMAIL)
+        for sprint in Sprint.objects.filter(client__workspace__slug=WORKSPACE_SLUG).select_related("client"):
+            if ScanRun.objects.filter(sprint=sprint, state=ScanRun.DONE).exists():
+                continue
+            scan = pipeline.run_scan_inline(client=sprint.client, sprint=sprint, requested_by=owner)
+            self.stdout.write(f"Scanned {sprint.client.domain}: score {scan.score} ({scan.grade}), "
+                              f"{scan.decision.upper()}, {scan.findings.count()} findings")
 
     def load(self) -> bool:
         from apps.checklists.models import ChecklistTemplate
@@ -144,6 +166,12 @@ class Command(BaseCommand):
         handed.record_decision(Sprint.GO, "All blockers fixed; rollback tested on day 2. Launch approved.", owner)
         handed.change_status(Sprint.HANDED_OVER, owner)
         return True
+
+
+def _user_model():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()
 
 
 def _user(User, email, name, staff=False):
