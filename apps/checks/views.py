@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.checklists.roadmap import STAGES
@@ -32,14 +33,14 @@ def run_for_sprint(request, sprint_id):
         messages.error(request, "The scan queue is unavailable right now; nothing was started. Try again in a minute.")
         return redirect("sprints:detail", sprint_id=sprint.pk)
     if request.htmx:
-        return render(request, "checks/_scan_panel.html", _panel_context(scan, "owner"))
+        return render(request, "checks/_scan_panel.html", _panel_context(scan, "owner", run_url=request.path))
     return redirect("checks:detail", scanrun_id=scan.pk)
 
 
-def _panel_context(scan, role):
+def _panel_context(scan, role, run_url=""):
     findings = list(scan.findings.order_by("-created_at", "check_id")[:FINDINGS_SHOWN_LIVE]) if scan else []
-    return {"scan": scan, "findings": findings, "role": role,
-            "running": bool(scan and scan.state in (ScanRun.QUEUED, ScanRun.RUNNING))}
+    return {"scan": scan, "findings": findings, "role": role, "findings_count": scan.findings.count() if scan else 0,
+            "running": bool(scan and scan.state in (ScanRun.QUEUED, ScanRun.RUNNING)), "run_url": run_url}
 
 
 @login_required
@@ -69,7 +70,10 @@ def _by_stage(findings):
 def scan_progress(request, scanrun_id):
     """The live panel (htmx polls it while the scan runs)."""
     scan, role = get_scan_for(request, scanrun_id)
-    return render(request, "checks/_scan_panel.html", _panel_context(scan, role))
+    run_url = ""
+    if scan.sprint_id and role in CONSULTANT_ROLES and request.GET.get("run") == "1":
+        run_url = reverse("checks:run_for_sprint", kwargs={"sprint_id": scan.sprint_id})
+    return render(request, "checks/_scan_panel.html", _panel_context(scan, role, run_url))
 
 
 @login_required

@@ -88,6 +88,8 @@ def _sprint_page_context(sprint, role):
     context["latest_scan"] = latest_scan
     context["latest_findings"] = list(latest_scan.findings.order_by("-created_at")[:12]) if latest_scan else []
     context["scan_running"] = bool(latest_scan and latest_scan.state in ("queued", "running"))
+    context["latest_findings_count"] = latest_scan.findings.count() if latest_scan else 0
+    context["run_scan_url"] = reverse("checks:run_for_sprint", kwargs={"sprint_id": sprint.pk}) if can_edit else ""
     if can_edit:
         context["decision_form"] = DecisionForm(initial={"decision": sprint.decision,
                                                          "rationale": sprint.decision_rationale})
