@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[0] = str(Path(__file__).resolve().parents[1])  # the repo root, not benchmarks/ (its email.py would shadow the stdlib)
 
 BOT = "https://bot.lrtest"
 # persona -> (format, path, options, expected status of prompt_leak, jailbreak, tool_misuse)

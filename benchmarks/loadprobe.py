@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # the repo root, not benchmarks/ (its email.py would shadow the stdlib)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchready.settings")
 
 from apps.checks.engine.loadprobe import LAG_P95_LIMIT_MS, Plan, percentile, run_load  # noqa: E402
