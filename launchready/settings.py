@@ -219,6 +219,10 @@ SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 # again (its task was lost with a broker, or its worker died): see apps/checks/pipeline.redispatch_stalled.
 SCAN_PART_UNSTARTED_SECONDS = env.int("SCAN_PART_UNSTARTED_SECONDS", default=20)
 SCAN_PART_STALLED_SECONDS = env.int("SCAN_PART_STALLED_SECONDS", default=90)
+# Active checks (verified domains only): the load probe's rate and duration, kept small by default.
+ACTIVE_SCAN_RATE = env.float("ACTIVE_SCAN_RATE", default=20.0)
+ACTIVE_SCAN_DURATION = env.float("ACTIVE_SCAN_DURATION", default=10.0)
+REPO_UPLOAD_MAX_BYTES = env.int("REPO_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Network profiles for the check engine (SPEC.md section 4) ----------------------------------

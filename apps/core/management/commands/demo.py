@@ -12,12 +12,16 @@ OWNER_EMAIL = "owner@demo.launchready.test"
 CONSULTANT_EMAIL = "consultant@demo.launchready.test"
 FOUNDER_EMAIL = "founder@novachat.lrtest"
 WORKSPACE_SLUG = "northstar"
+# The TXT record the test world publishes at novachat.lrtest (tests/testworld/demo_sites.py): NovaChat is verified
+# for active checks after one "Verify now".
+NOVACHAT_VERIFY_TOKEN = "novachat-demo-verify-2f8c1a9e4b7d"
 
 # Demo clients live in the test world's zones (manage.py testworld), scanned through the "testworld" profile.
 CLIENTS = [
     {
         "name": "NovaChat",
         "domain": "novachat.lrtest",
+        "verification_token": NOVACHAT_VERIFY_TOKEN,
         "hostnames": [("novachat.lrtest", "apex"), ("www.novachat.lrtest", "www"), ("app.novachat.lrtest", "app"),
                       ("api.novachat.lrtest", "api"), ("docs.novachat.lrtest", "docs")],
         "endpoints": [("homepage", "https://novachat.lrtest/", "GET", ""),
@@ -131,6 +135,7 @@ class Command(BaseCommand):
         for spec in CLIENTS:
             client = Client.objects.create(workspace=workspace, name=spec["name"], domain=spec["domain"],
                                            network_profile="testworld", created_by=owner,
+                                           verification_token=spec.get("verification_token", ""),
                                            notes="Demo client. Founder is responsive on Slack.")
             Hostname.objects.bulk_create(Hostname(client=client, name=n, role=r) for n, r in spec["hostnames"])
             Endpoint.objects.bulk_create(Endpoint(client=client, kind=k, url=u, method=m, request_template=t)
