@@ -416,7 +416,7 @@ class RepositoryForm(forms.ModelForm):
             raise forms.ValidationError("Leave credentials out of the URL; upload a git bundle of a private "
                                         "repository instead of sharing a token.")
         try:
-            parts.port
+            _port = parts.port  # raises ValueError when out of range
             normalize_domain(parts.hostname or "")
         except (ValueError, DomainError):
             raise forms.ValidationError("The URL's host is not usable.") from None
@@ -426,7 +426,6 @@ class RepositoryForm(forms.ModelForm):
 
     def clean_repo_upload(self):
         from django.conf import settings
-
         from django.core.files.uploadedfile import UploadedFile
 
         upload = self.cleaned_data.get("repo_upload")

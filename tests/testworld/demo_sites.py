@@ -7,7 +7,6 @@ from .email_zones import RSA_GOOD
 from .sites import GOOD_ASSETS, GOOD_HTML
 from .zones import MAIN
 
-
 # NovaChat proves ownership with this TXT record, so the demo can run active checks; the demo loader gives the
 # NovaChat client the same token (apps/core/management/commands/demo.py, NOVACHAT_VERIFY_TOKEN).
 NOVACHAT_VERIFY_TOKEN = "novachat-demo-verify-2f8c1a9e4b7d"
