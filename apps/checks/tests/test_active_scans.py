@@ -100,6 +100,7 @@ def test_the_button_queues_an_active_scan_for_a_verified_client(cast, login, nov
     assert response.status_code == 302 and response["Location"] == reverse("checks:detail",
                                                                           kwargs={"scanrun_id": scan.pk})
     assert scan.options["active"] is True and scan.parts.filter(family="perf").exists()
+    assert "Active scan of novachat.lrtest" in login(cast.bob).get(response["Location"]).content.decode()
 
 
 def test_founders_and_outsiders_cannot_run_active_checks(cast, login):
