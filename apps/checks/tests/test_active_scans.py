@@ -142,3 +142,15 @@ def test_chat_endpoints_reach_the_target_with_their_request_template(cast):
     assert target.options["chat_endpoints"] == {
         "https://nova.example/api/chat": {"format": "json", "body": '{"message": "{prompt}"}'}}
     assert target.options["rate"] > 0 and target.options["ownership_token"] == cast.nova.verification_token
+
+
+def test_the_demo_verifies_novachat_against_the_test_world(world_state):
+    from django.core.management import call_command
+
+    from apps.core.management.commands.demo import Command
+
+    call_command("demo", "--no-scan")
+    Command().verify_demo_clients()
+    nova, orbit = Client.objects.get(name="NovaChat"), Client.objects.get(name="Orbit Tutor")
+    assert nova.ownership_verified and nova.ownership_method == "dns_txt"
+    assert not orbit.ownership_verified and orbit.ownership_checked_at is None
