@@ -154,3 +154,21 @@ def test_the_demo_verifies_novachat_against_the_test_world(world_state):
     nova, orbit = Client.objects.get(name="NovaChat"), Client.objects.get(name="Orbit Tutor")
     assert nova.ownership_verified and nova.ownership_method == "dns_txt"
     assert not orbit.ownership_verified and orbit.ownership_checked_at is None
+
+
+@pytest.mark.worker
+def test_a_worker_runs_the_active_part_of_a_verified_clients_scan(cast, transactional_db, world_state):
+    from tests.worker import WorkerProcess, wait_for
+
+    client = Client.objects.create(workspace=cast.acme, name="NovaChat", domain="novachat.lrtest",
+                                   network_profile="testworld", verification_token=NOVACHAT_VERIFY_TOKEN)
+    client.verify_ownership()
+    worker = WorkerProcess(queues="scans", extra_env={"LAUNCHREADY_TESTWORLD_STATE": str(world_state)}).start()
+    try:
+        scan = pipeline.start_scan(client=client, active=True, only=["perf.latency"])
+        done = wait_for(lambda: ScanRun.objects.filter(pk=scan.pk, state=ScanRun.DONE).first(), timeout=60,
+                        message=f"active scan to finish\n{worker.log()}")
+    finally:
+        worker.stop()
+    finding = done.findings.get(check_id="perf.latency")
+    assert finding.status in ("pass", "warn") and finding.evidence["planned_rate"] == 10
