@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -49,8 +50,7 @@ def target_for_client(client, *, active=False, sprint=None) -> Target:
     email = getattr(client, "email_setup", None)
     endpoints = list(client.endpoints.all())
     options = {"env_inventory": env_inventory(client.env_vars.all())}
-    chat = {e.url: {"format": "json", "body": e.request_template} for e in endpoints
-            if e.kind == "chat" and e.request_template}
+    chat = {e.url: chat_endpoint_options(e.url, e.request_template) for e in endpoints if e.kind == "chat"}
     if chat:
         options["chat_endpoints"] = chat
     if client.repo_upload:
@@ -74,6 +74,25 @@ def target_for_client(client, *, active=False, sprint=None) -> Target:
         spf_senders=list(email.approved_spf_senders) if email else [],
         options=options,
     )
+
+
+def chat_endpoint_options(url: str, template: str) -> dict:
+    """How the chat checks talk to a declared chat endpoint: OpenAI-compatible when its URL is a
+    `/chat/completions` route or its template carries a `messages` list (the engine then writes the messages
+    itself, with the template's model); otherwise the client's JSON template with its {prompt} placeholder."""
+    import json
+
+    try:
+        sample = json.loads((template or "").replace("{prompt}", "x")) if template else {}
+    except ValueError:
+        sample = {}
+    sample = sample if isinstance(sample, dict) else {}
+    if urlsplit(url).path.rstrip("/").endswith("/chat/completions") or isinstance(sample.get("messages"), list):
+        options = {"format": "openai"}
+        if isinstance(sample.get("model"), str) and sample["model"]:
+            options["model"] = sample["model"]
+        return options
+    return {"format": "json", "body": template} if template else {"format": "json"}
 
 
 def plan_parts(target: Target, only=None, include_active=False) -> list[tuple[str, str]]:

@@ -134,6 +134,17 @@ def test_canaries_differ_between_sprints(cast):
     assert SprintCanaries.for_sprint(cast.nova_sprint).system != SprintCanaries.for_sprint(cast.orbit_sprint).system
 
 
+@pytest.mark.parametrize("url, template, expected", [
+    ("https://nova.example/api/chat", '{"message": "{prompt}"}', {"format": "json", "body": '{"message": "{prompt}"}'}),
+    ("https://nova.example/v1/chat/completions", '{"model": "gpt-x", "messages": [{"role": "user", '
+     '"content": "{prompt}"}]}', {"format": "openai", "model": "gpt-x"}),
+    ("https://nova.example/bot", '{"messages": [{"role": "user", "content": "{prompt}"}]}', {"format": "openai"}),
+    ("https://nova.example/v1/chat/completions/", "", {"format": "openai"}),
+])
+def test_chat_endpoint_formats(url, template, expected):
+    assert pipeline.chat_endpoint_options(url, template) == expected
+
+
 def test_chat_endpoints_reach_the_target_with_their_request_template(cast):
     Endpoint.objects.create(client=cast.nova, kind="chat", url="https://nova.example/api/chat",
                             request_template='{"message": "{prompt}"}')

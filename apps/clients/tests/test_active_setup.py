@@ -188,6 +188,8 @@ def test_every_scan_target_carries_the_env_inventory(cast):
     ("<script>alert(1)</script>", "valid URL"),
     ("https://" + "a" * 600 + ".example/", "at most 500"),
     ("ssh://git@github.com/acme/app.git", "valid URL"),
+    ("𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ‮ \u200b", "valid URL"),
+    ("https://exa mple.com/r.git", "valid URL"),
 ])
 def test_repository_url_is_validated(cast, login, value, message):
     response = login(cast.bob).post(url("repository_edit", cast.nova), {"repo_url": value})
@@ -271,6 +273,12 @@ def test_an_uploaded_bundle_is_scanned_masked_and_replaced_files_are_deleted(cas
     cast.nova.refresh_from_db()
     assert not cast.nova.repo_upload and cast.nova.repo_upload_name == "" and not os.path.exists(second_file)
     assert "repo" not in pipeline.target_for_client(cast.nova).options
+
+
+def test_a_unicode_host_is_accepted(cast, login):
+    login(cast.bob).post(url("repository_edit", cast.nova), {"repo_url": "https://gït.example/acme/app.git"})
+    cast.nova.refresh_from_db()
+    assert cast.nova.repo_url.endswith("/acme/app.git")
 
 
 def test_repository_and_env_pages_are_for_consultants(cast, login):
