@@ -219,12 +219,17 @@ SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 # again (its task was lost with a broker, or its worker died): see apps/checks/pipeline.redispatch_stalled.
 SCAN_PART_UNSTARTED_SECONDS = env.int("SCAN_PART_UNSTARTED_SECONDS", default=20)
 SCAN_PART_STALLED_SECONDS = env.int("SCAN_PART_STALLED_SECONDS", default=90)
+# Active checks (verified domains only): the load probe's rate and duration, kept small by default.
+ACTIVE_SCAN_RATE = env.float("ACTIVE_SCAN_RATE", default=20.0)
+ACTIVE_SCAN_DURATION = env.float("ACTIVE_SCAN_DURATION", default=10.0)
+REPO_UPLOAD_MAX_BYTES = env.int("REPO_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Network profiles for the check engine (SPEC.md section 4) ----------------------------------
 # Which profiles exist is decided here, never by a user. A task gets a profile *name*.
 LAUNCHREADY_NETWORK = {
-    "nameservers": env.list("LAUNCHREADY_NAMESERVERS", default=[]),
+    # Tests never ask a real resolver: unless told otherwise, the "internet" profile's DNS goes to a closed port.
+    "nameservers": env.list("LAUNCHREADY_NAMESERVERS", default=["127.0.0.1:9"] if TESTING else []),
     "ca_bundle": env.str("LAUNCHREADY_CA_BUNDLE", default=""),
     "port_map": env.str("LAUNCHREADY_PORT_MAP", default=""),
     "allowed_networks": env.list("LAUNCHREADY_ALLOWED_NETWORKS", default=[]),

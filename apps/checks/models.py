@@ -90,3 +90,36 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"{self.check_id} {self.target}: {self.status}"
+
+
+class SprintCanaries(models.Model):
+    """The AI audit's canary tokens for one sprint: the founder plants them (system prompt, a seeded test user's
+    private data) and the ai.* checks look for them in the bot's replies. Fresh per sprint, stable within it."""
+
+    sprint = models.OneToOneField("sprints.Sprint", on_delete=models.CASCADE, related_name="canaries")
+    system = models.CharField(max_length=80)
+    user_data = models.CharField(max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"canaries of {self.sprint}"
+
+    @classmethod
+    def for_sprint(cls, sprint):
+        from .engine.ai import new_audit_canaries
+
+        existing = cls.objects.filter(sprint=sprint).first()
+        if existing:
+            return existing
+        fresh = new_audit_canaries()
+        obj, _ = cls.objects.get_or_create(sprint=sprint, defaults={"system": fresh["system"],
+                                                                    "user_data": fresh["user_data"]})
+        return obj
+
+    def tokens(self) -> dict[str, str]:
+        return {"system": self.system, "user_data": self.user_data}
+
+    def instructions(self) -> list[str]:
+        from .engine.ai import planting_instructions
+
+        return planting_instructions(self.tokens())

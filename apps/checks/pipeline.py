@@ -8,9 +8,14 @@ conditional UPDATE, so only one worker does.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import shutil
+import tempfile
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -31,24 +36,71 @@ class QueueUnavailable(Exception):
     """The broker did not accept the scan's tasks; the scan stays queued and beat re-dispatches it later."""
 
 
-def target_for_client(client) -> Target:
-    """The engine's plain-data Target built from a client's rows (no secrets: names and URLs only)."""
+class OwnershipNotVerified(Exception):
+    """Active checks were asked for a client whose domain is not verified; nothing was queued."""
+
+
+def target_for_client(client, *, active=False, sprint=None) -> Target:
+    """The engine's plain-data Target built from a client's rows (no secrets: names, URLs, env-var *names*).
+
+    active: add what the active checks need: the ownership token (the runner re-verifies it in the run itself),
+    the load probe's bounded rate/duration and, with a sprint, the sprint's AI canaries."""
+    from .envfile import env_inventory
+
     email = getattr(client, "email_setup", None)
+    endpoints = list(client.endpoints.all())
+    options = {"env_inventory": env_inventory(client.env_vars.all())}
+    chat = {e.url: chat_endpoint_options(e.url, e.request_template) for e in endpoints if e.kind == "chat"}
+    if chat:
+        options["chat_endpoints"] = chat
+    if client.repo_upload:
+        # A storage name, turned into a local file only while the repo part runs (see _repo_on_disk).
+        options["repo_upload"] = client.repo_upload.name
+        options["repo_label"] = client.repo_upload_name or Path(client.repo_upload.name).name
+    elif client.repo_url:
+        options["repo"] = client.repo_url
+    if active:
+        options.update(ownership_token=client.verification_token, rate=settings.ACTIVE_SCAN_RATE,
+                       duration=settings.ACTIVE_SCAN_DURATION)
+        if sprint is not None:
+            from .models import SprintCanaries
+
+            options["ai_canaries"] = SprintCanaries.for_sprint(sprint).tokens()
     return Target.build(
         client.domain,
         hosts=[h.name for h in client.hostnames.all()],
-        endpoints=[(e.kind, e.url) for e in client.endpoints.all()],
+        endpoints=[(e.kind, e.url) for e in endpoints],
         dkim_selectors=list(email.dkim_selectors) if email else [],
         spf_senders=list(email.approved_spf_senders) if email else [],
+        options=options,
     )
 
 
-def plan_parts(target: Target, only=None) -> list[tuple[str, str]]:
+def chat_endpoint_options(url: str, template: str) -> dict:
+    """How the chat checks talk to a declared chat endpoint: OpenAI-compatible when its URL is a
+    `/chat/completions` route or its template carries a `messages` list (the engine then writes the messages
+    itself, with the template's model); otherwise the client's JSON template with its {prompt} placeholder."""
+    import json
+
+    try:
+        sample = json.loads((template or "").replace("{prompt}", "x")) if template else {}
+    except ValueError:
+        sample = {}
+    sample = sample if isinstance(sample, dict) else {}
+    if urlsplit(url).path.rstrip("/").endswith("/chat/completions") or isinstance(sample.get("messages"), list):
+        options = {"format": "openai"}
+        if isinstance(sample.get("model"), str) and sample["model"]:
+            options["model"] = sample["model"]
+        return options
+    return {"format": "json", "body": template} if template else {"format": "json"}
+
+
+def plan_parts(target: Target, only=None, include_active=False) -> list[tuple[str, str]]:
     """(family, hostname) units. A family with per-host checks gets one part per hostname; a family of
     domain-wide checks gets one part on the domain (run_family runs target-scoped checks there)."""
     parts = []
     families: dict[str, set[str]] = {}
-    for spec in selected(only, include_active=False):
+    for spec in selected(only, include_active=include_active):
         families.setdefault(spec.family, set()).add(spec.scope)
     for family in sorted(families):
         hosts = target.hostnames if "host" in families[family] else [target.domain]
@@ -66,25 +118,33 @@ def run_scan_inline(**kwargs) -> ScanRun:
 
 
 def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profile=None, target=None,
-               publish=True) -> ScanRun:
-    """Create a scan and its parts and enqueue the parts once the transaction commits."""
-    target = target or target_for_client(client)
+               publish=True, active=False) -> ScanRun:
+    """Create a scan and its parts and enqueue the parts once the transaction commits.
+
+    active: also run the active checks (load probe, chat streaming, AI probes); only for a client whose domain
+    was verified ("Verify now"), else OwnershipNotVerified and nothing is created."""
+    if active and (client is None or not client.ownership_verified):
+        raise OwnershipNotVerified(client.domain if client else "")
+    target = target or target_for_client(client, active=active, sprint=sprint)
     profile_name = profile or (client.network_profile if client else settings.DEFAULT_NETWORK_PROFILE)
     get_profile(profile_name)  # fail now, in the request, if the profile is not configured
     now = timezone.now()
     with transaction.atomic():
         scan = ScanRun.objects.create(
             client=client, sprint=sprint, requested_by=requested_by, profile=profile_name, domain=target.domain,
-            target=dataclasses.asdict(target), options={"only": list(only or [])}, state=ScanRun.QUEUED,
+            target=dataclasses.asdict(target), options={"only": list(only or []), "active": bool(active)},
+            state=ScanRun.QUEUED,
             deadline=now + timedelta(seconds=settings.SCAN_DEADLINE_SECONDS),
         )
         parts = ScanPart.objects.bulk_create(
-            ScanPart(scan=scan, family=family, hostname=host) for family, host in plan_parts(target, only)
+            ScanPart(scan=scan, family=family, hostname=host)
+            for family, host in plan_parts(target, only, include_active=active)
         )
         ScanRun.objects.filter(pk=scan.pk).update(parts_total=len(parts))
         scan.parts_total = len(parts)
         if sprint is not None:
-            sprint.log(requested_by, f"started a scan of {target.domain} ({len(parts)} parts)")
+            kind = "an active scan" if active else "a scan"
+            sprint.log(requested_by, f"started {kind} of {target.domain} ({len(parts)} parts)")
         part_ids = [p.pk for p in parts]
     if not publish:
         return scan
@@ -143,9 +203,36 @@ def run_part(part_id: int) -> None:
                                                                      started_at=timezone.now())
     ScanPart.objects.filter(pk=part.pk).update(attempts=F("attempts") + 1, started_at=timezone.now())
     target = Target(**scan.target)
-    findings = run_family(part.family, target, part.hostname or None, get_profile(scan.profile),
-                          only=scan.options.get("only") or None)
+    with _repo_on_disk(target, needed=part.family == "repo"):
+        findings = run_family(part.family, target, part.hostname or None, get_profile(scan.profile),
+                              only=scan.options.get("only") or None,
+                              include_active=bool(scan.options.get("active")))
     record_part(part, findings)
+
+
+@contextlib.contextmanager
+def _repo_on_disk(target: Target, needed: bool):
+    """An uploaded repository (a storage name in options["repo_upload"]) copied to a temporary file for the
+    secret scan, whatever the storage backend; the copy is always removed."""
+    name = target.options.get("repo_upload")
+    if not (needed and name):
+        yield
+        return
+    from django.core.files.storage import default_storage
+
+    workdir = tempfile.mkdtemp(prefix="lr-repo-upload-")
+    try:
+        local = Path(workdir) / Path(name).name
+        try:
+            with default_storage.open(name, "rb") as src, open(local, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1024 * 1024)
+            target.options["repo"] = str(local)
+        except OSError:
+            log.warning("uploaded repository %s is missing from storage", target.options.get("repo_label"))
+            target.options["repo"] = str(local)  # absent file: the check reports it could not scan
+        yield
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def record_part(part: ScanPart, findings: list[EngineFinding]) -> None:
@@ -202,7 +289,8 @@ def finalize_overdue(now=None) -> int:
         ScanRun.objects.filter(pk=scan.pk).update(failure_reason="deadline passed")
         target = Target(**scan.target)
         for part in scan.parts.filter(finished_at=None):
-            specs = selected(scan.options.get("only") or None, family=part.family)
+            specs = selected(scan.options.get("only") or None, include_active=bool(scan.options.get("active")),
+                             family=part.family)
             missing = [
                 EngineFinding(check=s.id, target=part.hostname or target.domain, status="error",
                               severity=scoring.default_severity(s.id),

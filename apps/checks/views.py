@@ -3,7 +3,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -34,6 +34,30 @@ def run_for_sprint(request, sprint_id):
         return redirect("sprints:detail", sprint_id=sprint.pk)
     if request.htmx:
         return render(request, "checks/_scan_panel.html", _panel_context(scan, "owner", run_url=request.path))
+    return redirect("checks:detail", scanrun_id=scan.pk)
+
+
+@login_required
+def run_active_for_sprint(request, sprint_id):
+    """The full scan plus the active checks (load probe, chat streaming, AI probes): verified domains only."""
+    sprint, _ = get_sprint_for(request, sprint_id, consultant=True)  # access first: outsiders 404 on GET too
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    client = sprint.client
+    try:
+        scan = pipeline.start_scan(client=client, sprint=sprint, requested_by=request.user, active=True)
+    except pipeline.OwnershipNotVerified:
+        messages.error(request, f"Active checks not started: ownership of {client.domain} is not verified. Add the "
+                                f"TXT record or the well-known file shown on the client page, then press "
+                                f"“Verify now”.")
+        return redirect("sprints:detail", sprint_id=sprint.pk)
+    except ImproperlyConfigured as exc:
+        messages.error(request, f"The scan could not start: {exc}")
+        return redirect("sprints:detail", sprint_id=sprint.pk)
+    except pipeline.QueueUnavailable:
+        messages.error(request, "The scan queue is unavailable right now; nothing was started. Try again in a minute.")
+        return redirect("sprints:detail", sprint_id=sprint.pk)
+    messages.success(request, f"Active checks started against {client.domain}; ownership is re-checked first.")
     return redirect("checks:detail", scanrun_id=scan.pk)
 
 

@@ -364,3 +364,77 @@ class EmailSetupForm(forms.ModelForm):
         model = EmailSetup
         fields = ["approved_spf_senders", "dkim_selectors"]
 
+
+
+# --- active checks: env-name uploads and the repository for secret scanning ----------------------------------------
+ENV_UPLOAD_CHOICES = [("example", "Template (.env.example: the names the app requires)")] + [
+    (env, env.capitalize()) for env in ENVIRONMENTS]
+
+
+class EnvUploadForm(forms.Form):
+    """A `.env`-style file for one environment. Only names survive `clean_env_file`: values are dropped while the
+    file is read (apps.checks.envfile), so neither the form's cleaned data nor anything stored holds a value."""
+
+    environment = forms.ChoiceField(choices=ENV_UPLOAD_CHOICES)
+    env_file = forms.FileField(label="File", help_text="A .env.example-style file (NAME=value lines). Values are "
+                                                       "discarded on upload; only the names are kept.")
+
+    def clean_env_file(self):
+        from apps.checks.envfile import EnvFileError, names_from_upload
+
+        try:
+            return names_from_upload(self.cleaned_data["env_file"])
+        except EnvFileError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+REPO_UPLOAD_SUFFIXES = (".bundle", ".tar.gz", ".tgz", ".zip")
+
+
+class RepositoryForm(forms.ModelForm):
+    """Where deploy.secrets_in_repo looks: a public https clone URL, or an uploaded git bundle/archive."""
+
+    repo_url = forms.URLField(label="Clone URL", required=False, max_length=500, assume_scheme="https",
+                              help_text="A public https:// clone URL, e.g. https://github.com/acme/app.git.")
+    repo_upload = forms.FileField(label="Or upload a bundle or archive", required=False, widget=forms.FileInput,
+                                  help_text="For a private repository: `git bundle create repo.bundle --all`, or a "
+                                            ".tar.gz/.zip of the repository with its .git folder.")
+    remove_upload = forms.BooleanField(label="Remove the uploaded file", required=False)
+
+    class Meta:
+        model = Client
+        fields = ["repo_url", "repo_upload"]
+
+    def clean_repo_url(self):
+        url = self.cleaned_data["repo_url"].strip()
+        if not url:
+            return ""
+        parts = urlsplit(url)
+        if parts.scheme != "https":
+            raise forms.ValidationError("Use an https:// clone URL (upload a bundle for anything else).")
+        if parts.username or parts.password:
+            raise forms.ValidationError("Leave credentials out of the URL; upload a git bundle of a private "
+                                        "repository instead of sharing a token.")
+        try:
+            _port = parts.port  # raises ValueError when out of range
+            normalize_domain(parts.hostname or "")
+        except (ValueError, DomainError):
+            raise forms.ValidationError("The URL's host is not usable.") from None
+        if parts.query or parts.fragment:
+            raise forms.ValidationError("A clone URL has no query string or fragment.")
+        return url
+
+    def clean_repo_upload(self):
+        from django.conf import settings
+        from django.core.files.uploadedfile import UploadedFile
+
+        upload = self.cleaned_data.get("repo_upload")
+        if not isinstance(upload, UploadedFile):  # nothing new: the current file (or none) stays
+            return upload
+        name = str(upload.name or "").lower()
+        if not name.endswith(REPO_UPLOAD_SUFFIXES):
+            raise forms.ValidationError("Upload a git bundle (.bundle) or a .tar.gz/.tgz/.zip archive.")
+        if upload.size > settings.REPO_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {settings.REPO_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
+        return upload

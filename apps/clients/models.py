@@ -33,6 +33,17 @@ class Client(PublicModel):
                                        help_text="Set by operators: which network the scanner uses.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    # Proof of ownership for active checks (SPEC.md section 3): the token is issued once, on first save; the
+    # verification fields record the last "Verify now". The scan runner re-verifies on every active run anyway.
+    verification_token = models.CharField(max_length=128, blank=True, editable=False)
+    ownership_verified_at = models.DateTimeField(null=True, blank=True)
+    ownership_method = models.CharField(max_length=20, blank=True)  # dns_txt | well_known_file
+    ownership_checked_at = models.DateTimeField(null=True, blank=True)
+    ownership_result = models.JSONField(default=dict, blank=True, help_text="The last verification's outcome.")
+    # Secret scanning (deploy.secrets_in_repo): a public https clone URL and/or an uploaded bundle/archive.
+    repo_url = models.URLField("repository clone URL", max_length=500, blank=True)
+    repo_upload = models.FileField("repository bundle or archive", upload_to="repos/%Y/%m/", blank=True)
+    repo_upload_name = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -51,6 +62,62 @@ class Client(PublicModel):
                 self.domain = normalize_domain(self.domain)
             except DomainError as exc:
                 raise ValidationError({"domain": str(exc)}) from None
+
+    def save(self, *args, **kwargs):
+        if not self.verification_token:
+            from apps.checks.engine.ownership import new_token
+
+            self.verification_token = new_token()
+        super().save(*args, **kwargs)
+
+    @property
+    def ownership_verified(self):
+        return self.ownership_verified_at is not None
+
+    @property
+    def verification_txt_record(self):
+        from apps.checks.engine.ownership import TXT_PREFIX
+
+        return f"{TXT_PREFIX}{self.verification_token}"
+
+    @property
+    def verification_file_url(self):
+        from apps.checks.engine.ownership import file_url
+
+        return file_url(self.domain)
+
+    def verify_ownership(self):
+        """Look for the token now (DNS TXT and the well-known file, through the client's network profile) and
+        record the outcome. Returns the engine's Ownership; raises ImproperlyConfigured for a missing profile."""
+        from django.utils import timezone
+
+        from apps.checks.engine.ownership import verify_ownership_now
+        from apps.checks.profiles import get_profile
+
+        if not self.verification_token:
+            self.save()
+        result = verify_ownership_now(self.domain, self.verification_token, get_profile(self.network_profile))
+        now = timezone.now()
+        self.ownership_checked_at = now
+        self.ownership_result = result.to_dict()
+        self.ownership_verified_at = now if result.verified else None
+        self.ownership_method = (result.method or "") if result.verified else ""
+        Client.objects.filter(pk=self.pk).update(
+            ownership_checked_at=now, ownership_result=self.ownership_result,
+            ownership_verified_at=self.ownership_verified_at, ownership_method=self.ownership_method)
+        return result
+
+    @property
+    def repo_source_label(self):
+        return self.repo_upload_name if self.repo_upload else self.repo_url
+
+    def forget_repo_upload(self):
+        """Delete the uploaded repository file from storage (it is kept only while it is the configured source);
+        the caller saves the row."""
+        if self.repo_upload:
+            self.repo_upload.delete(save=False)
+        self.repo_upload = ""
+        self.repo_upload_name = ""
 
     def log(self, actor, text):
         """Record a client-level change (not tied to a sprint) in the activity log."""

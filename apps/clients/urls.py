@@ -11,6 +11,9 @@ urlpatterns = [
     path("<uuid:client_id>/", views.client_detail, name="detail"),
     path("<uuid:client_id>/edit/", views.client_edit, name="edit"),
     path("<uuid:client_id>/email/edit/", views.emailsetup_edit, name="emailsetup_edit"),
+    path("<uuid:client_id>/verify/", views.verify_ownership, name="verify_ownership"),
+    path("<uuid:client_id>/env-vars/upload/", views.env_upload, name="env_upload"),
+    path("<uuid:client_id>/repository/", views.repository_edit, name="repository_edit"),
 ]
 
 # clients:hostname_add, clients:hostname_edit, clients:hostname_delete, … one trio per inventory.

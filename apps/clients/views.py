@@ -6,6 +6,7 @@ Every object comes through apps.tenants.access, so outsiders get 404 on every UR
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponseNotAllowed
@@ -20,7 +21,7 @@ from apps.tenants.access import (
     workspaces_of,
 )
 
-from .forms import ClientForm, EmailSetupForm
+from .forms import ClientForm, EmailSetupForm, EnvUploadForm, RepositoryForm
 from .inventory import INVENTORIES, writable_by
 from .models import RunbookStep
 
@@ -201,3 +202,66 @@ def inventory_delete(request, kind, **ids):
     client.log(request.user, f"removed {description}")
     messages.success(request, f"Removed {description}.")
     return redirect(_client_page(client, inventory.plural))
+
+
+# --- active checks: ownership, env-name uploads, the repository ------------------------------------------------
+@login_required
+def verify_ownership(request, client_id):
+    """"Verify now": look for the client's token in DNS and at the well-known URL, and record what was found."""
+    client, _role = get_client_for(request, client_id, consultant=True)  # access first: outsiders 404 on GET too
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        result = client.verify_ownership()
+    except ImproperlyConfigured as exc:
+        messages.error(request, f"Verification could not run: {exc}")
+        return redirect(_client_page(client, "ownership"))
+    if result.verified:
+        client.log(request.user, f"verified ownership of {client.domain} ({result.method})")
+        messages.success(request, result.reason)
+    else:
+        client.log(request.user, f"tried to verify ownership of {client.domain}: not verified")
+        messages.error(request, result.reason)
+    return redirect(_client_page(client, "ownership"))
+
+
+@login_required
+def env_upload(request, client_id):
+    client, _role = get_client_for(request, client_id, consultant=True)
+    form = EnvUploadForm(_post_data(request), request.FILES or None)
+    if form.is_valid():
+        from apps.checks.envfile import record_env_names
+
+        names, environment = form.cleaned_data["env_file"], form.cleaned_data["environment"]
+        changes = record_env_names(client, environment, names)
+        client.log(request.user, f"uploaded {len(names)} env var name(s) for {environment}")
+        messages.success(request, f"Read {len(names)} name(s) for {environment}: {len(changes['created'])} new, "
+                                  f"{len(changes['updated'])} updated. Values were discarded.")
+        return redirect(_client_page(client, "env-vars"))
+    return render(request, "clients/form.html", {
+        "form": form, "client": client, "title": f"Upload env var names for {client.name}", "submit": "Upload",
+        "cancel_url": _client_page(client, "env-vars"), "multipart": True,
+    })
+
+
+@login_required
+def repository_edit(request, client_id):
+    client, _role = get_client_for(request, client_id, consultant=True)
+    old_file = client.repo_upload.name if client.repo_upload else ""
+    form = RepositoryForm(_post_data(request), request.FILES or None, instance=client)
+    if form.is_valid():
+        new_upload = "repo_upload" in request.FILES
+        if form.cleaned_data.get("remove_upload") and not new_upload:
+            client.forget_repo_upload()
+        if new_upload:
+            client.repo_upload_name = request.FILES["repo_upload"].name[:200]
+        form.save()
+        if new_upload and old_file:
+            client.repo_upload.storage.delete(old_file)  # only the current upload is kept
+        client.log(request.user, "changed the repository for secret scanning")
+        messages.success(request, "Repository saved: the next scan looks for secrets in it.")
+        return redirect(_client_page(client, "repository"))
+    return render(request, "clients/form.html", {
+        "form": form, "client": client, "title": f"Repository of {client.name}", "submit": "Save",
+        "cancel_url": _client_page(client, "repository"), "multipart": True,
+    })

@@ -7,6 +7,10 @@ from .email_zones import RSA_GOOD
 from .sites import GOOD_ASSETS, GOOD_HTML
 from .zones import MAIN
 
+# NovaChat proves ownership with this TXT record, so the demo can run active checks; the demo loader gives the
+# NovaChat client the same token (apps/core/management/commands/demo.py, NOVACHAT_VERIFY_TOKEN).
+NOVACHAT_VERIFY_TOKEN = "novachat-demo-verify-2f8c1a9e4b7d"
+
 
 def txt(value: str) -> str:
     return '"' + value + '"'
@@ -19,7 +23,8 @@ DEMO_ZONES = {
     # NovaChat: ready but for a leaked dev URL, a dangling docs CNAME and DMARC without reports
     "novachat.lrtest": {"A": [MAIN], "NS": ["ns1.lrtest."], "CAA": ['0 issue "letsencrypt.org"'],
                         "MX": ["10 mx.novachat.lrtest."],
-                        "TXT": [txt("v=spf1 include:_spf.sender-esp.lrtest -all")]},
+                        "TXT": [txt("v=spf1 include:_spf.sender-esp.lrtest -all"),
+                                txt(f"launchready-verify={NOVACHAT_VERIFY_TOKEN}")]},
     "www.novachat.lrtest": {"CNAME": "novachat.lrtest."},
     "app.novachat.lrtest": {"A": [MAIN]},
     "api.novachat.lrtest": {"A": [MAIN]},

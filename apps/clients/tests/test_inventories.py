@@ -159,7 +159,8 @@ def test_it_checks_ownership_on_every_url(cast, login, outsider, victim):
     web = login(getattr(cast, outsider))
     client = getattr(cast, victim)
     urls = client_urls(client)
-    assert len(urls) == 3 + 3 * len(INVENTORIES)  # detail, edit, email setup + (add, edit, delete) per inventory
+    # detail, edit, email setup, verify, env upload, repository + (add, edit, delete) per inventory
+    assert len(urls) == 6 + 3 * len(INVENTORIES)
     before = ActivityEntry.objects.count()
     for url in urls:
         assert web.get(url).status_code == 404, url

@@ -12,12 +12,16 @@ OWNER_EMAIL = "owner@demo.launchready.test"
 CONSULTANT_EMAIL = "consultant@demo.launchready.test"
 FOUNDER_EMAIL = "founder@novachat.lrtest"
 WORKSPACE_SLUG = "northstar"
+# The TXT record the test world publishes at novachat.lrtest (tests/testworld/demo_sites.py): NovaChat is verified
+# for active checks after one "Verify now".
+NOVACHAT_VERIFY_TOKEN = "novachat-demo-verify-2f8c1a9e4b7d"
 
 # Demo clients live in the test world's zones (manage.py testworld), scanned through the "testworld" profile.
 CLIENTS = [
     {
         "name": "NovaChat",
         "domain": "novachat.lrtest",
+        "verification_token": NOVACHAT_VERIFY_TOKEN,
         "hostnames": [("novachat.lrtest", "apex"), ("www.novachat.lrtest", "www"), ("app.novachat.lrtest", "app"),
                       ("api.novachat.lrtest", "api"), ("docs.novachat.lrtest", "docs")],
         "endpoints": [("homepage", "https://novachat.lrtest/", "GET", ""),
@@ -92,12 +96,22 @@ class Command(BaseCommand):
                               "(start it with `python manage.py testworld`, then run `python manage.py demo`).")
             return
         owner = _user_model().objects.get(email=OWNER_EMAIL)
+        self.verify_demo_clients()
         for sprint in Sprint.objects.filter(client__workspace__slug=WORKSPACE_SLUG).select_related("client"):
             if ScanRun.objects.filter(sprint=sprint, state=ScanRun.DONE).exists():
                 continue
             scan = pipeline.run_scan_inline(client=sprint.client, sprint=sprint, requested_by=owner)
             self.stdout.write(f"Scanned {sprint.client.domain}: score {scan.score} ({scan.grade}), "
                               f"{scan.decision.upper()}, {scan.findings.count()} findings")
+
+    def verify_demo_clients(self):
+        """NovaChat's TXT record is in the test world: one verification unlocks its active checks in the demo."""
+        from apps.clients.models import Client
+
+        for client in Client.objects.filter(workspace__slug=WORKSPACE_SLUG, ownership_verified_at=None,
+                                            verification_token=NOVACHAT_VERIFY_TOKEN):
+            result = client.verify_ownership()
+            self.stdout.write(f"Ownership of {client.domain}: {result.reason}")
 
     def load(self) -> bool:
         from apps.checklists.models import ChecklistTemplate
@@ -131,6 +145,7 @@ class Command(BaseCommand):
         for spec in CLIENTS:
             client = Client.objects.create(workspace=workspace, name=spec["name"], domain=spec["domain"],
                                            network_profile="testworld", created_by=owner,
+                                           verification_token=spec.get("verification_token", ""),
                                            notes="Demo client. Founder is responsive on Slack.")
             Hostname.objects.bulk_create(Hostname(client=client, name=n, role=r) for n, r in spec["hostnames"])
             Endpoint.objects.bulk_create(Endpoint(client=client, kind=k, url=u, method=m, request_template=t)
