@@ -242,3 +242,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Self-serve readiness score (apps/billing, Stripe Checkout) ---------------------------------
+# Without STRIPE_SECRET_KEY the self-serve page says payments are not configured.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Empty: api.stripe.com. Tests and the demo point it at the local fake (tests/fakestripe.py, manage.py fakestripe).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_API_VERSION = "2026-10-28.endive"  # pinned: the version stripe==16.1.0 was generated for
+SELF_SERVE_PRICE = env.int("SELF_SERVE_PRICE", default=4900)  # minor units; the server decides, never the form
+SELF_SERVE_CURRENCY = env.str("SELF_SERVE_CURRENCY", default="usd")
+SELF_SERVE_PROFILE = env.str("SELF_SERVE_PROFILE", default=DEFAULT_NETWORK_PROFILE)
+SELF_SERVE_LIMIT_PER_EMAIL = env.int("SELF_SERVE_LIMIT_PER_EMAIL", default=5)  # orders per hour
+SELF_SERVE_LIMIT_PER_IP = env.int("SELF_SERVE_LIMIT_PER_IP", default=20)  # orders per hour
