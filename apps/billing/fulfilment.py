@@ -56,7 +56,8 @@ def start_scan_once(order: ScoreOrder) -> bool:
         scan = pipeline.start_scan(target=Target.build(order.domain), profile=settings.SELF_SERVE_PROFILE)
         ScoreOrder.objects.filter(pk=order.pk).update(scan=scan)
         order_id = order.pk
-        transaction.on_commit(lambda: emails.send_score_link(order_id))
+        # robust: a mail server being down is logged, never undoes or repeats the fulfilment.
+        transaction.on_commit(lambda: emails.send_score_link(order_id), robust=True)
     return True
 
 
