@@ -255,3 +255,5 @@ SELF_SERVE_CURRENCY = env.str("SELF_SERVE_CURRENCY", default="usd")
 SELF_SERVE_PROFILE = env.str("SELF_SERVE_PROFILE", default=DEFAULT_NETWORK_PROFILE)
 SELF_SERVE_LIMIT_PER_EMAIL = env.int("SELF_SERVE_LIMIT_PER_EMAIL", default=5)  # orders per hour
 SELF_SERVE_LIMIT_PER_IP = env.int("SELF_SERVE_LIMIT_PER_IP", default=20)  # orders per hour
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR) — for rate limits.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)

@@ -2,8 +2,10 @@
 is (Redis/Memcached in production; the default local-memory cache limits per process)."""
 
 import hashlib
+import ipaddress
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -19,3 +21,18 @@ def allow(scope: str, key: str, *, limit: int, window: int = 3600, now: float | 
         cache.set(cache_key, 1, timeout=window + 60)
         count = 1
     return count <= limit
+
+
+def client_ip(request) -> str:
+    """The caller's address. Behind N trusted reverse proxies (settings.TRUSTED_PROXY_HOPS) it is the Nth address
+    from the right of X-Forwarded-For — the entries to its left are whatever the client chose to send."""
+    hops = getattr(settings, "TRUSTED_PROXY_HOPS", 0)
+    remote = request.META.get("REMOTE_ADDR") or ""
+    if hops <= 0:
+        return remote
+    forwarded = [part.strip() for part in (request.META.get("HTTP_X_FORWARDED_FOR") or "").split(",") if part.strip()]
+    candidate = forwarded[-hops] if len(forwarded) >= hops else remote
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote

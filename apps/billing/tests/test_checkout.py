@@ -122,3 +122,13 @@ def test_stripe_being_down_gives_a_message_not_a_500(shop, settings):
 def test_cancelled_checkout_returns_to_the_page(shop):
     page = shop.client.get(_storefront(shop.workspace) + "?cancelled=1")
     assert "Payment cancelled" in page.content.decode()
+
+
+def test_the_client_ip_comes_from_trusted_proxies_only(rf, settings):
+    request = rf.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
+    settings.TRUSTED_PROXY_HOPS = 0
+    assert ratelimit.client_ip(request) == "10.0.0.5"  # no proxy trusted: the header is ignored
+    settings.TRUSTED_PROXY_HOPS = 1
+    assert ratelimit.client_ip(request) == "203.0.113.9"  # not the spoofable left-most entry
+    assert ratelimit.client_ip(rf.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="<script>")) == "10.0.0.5"
+    assert ratelimit.client_ip(rf.get("/", REMOTE_ADDR="10.0.0.5")) == "10.0.0.5"
