@@ -111,3 +111,24 @@ def process_event(event_pk: int) -> None:
         if obj.get("id"):
             handler(obj)
     StripeEvent.objects.filter(pk=event.pk, processed_at=None).update(processed_at=timezone.now())
+
+
+def catch_up(now=None, *, older_than_seconds=120, batch=100) -> int:
+    """The periodic safety net: process events whose task was lost or gave up, and settle scanning orders whose
+    scan has finished (the pages do that too, lazily). Safe to run alongside the tasks: all of it is idempotent."""
+    from datetime import timedelta
+
+    from apps.checks.models import ScanRun
+
+    now = now or timezone.now()
+    pending = list(StripeEvent.objects.filter(processed_at=None, received_at__lt=now - timedelta(
+        seconds=older_than_seconds)).order_by("received_at").values_list("pk", flat=True)[:batch])
+    for pk in pending:
+        try:
+            process_event(pk)
+        except Exception:  # noqa: BLE001 - one bad event must not stop the others; it stays pending
+            log.exception("stripe event %s could not be processed", pk)
+    for order in ScoreOrder.objects.select_related("scan").filter(
+            state=ScoreOrder.SCANNING, scan__state__in=[ScanRun.DONE, ScanRun.FAILED])[:batch]:
+        order.sync_with_scan()
+    return len(pending)

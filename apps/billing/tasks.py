@@ -8,3 +8,8 @@ from . import fulfilment
              retry_backoff=5, retry_backoff_max=300, max_retries=8)
 def process_stripe_event(event_pk: int) -> None:
     fulfilment.process_event(event_pk)
+
+
+@shared_task(ignore_result=True)
+def catch_up() -> None:
+    fulfilment.catch_up()

@@ -228,3 +228,30 @@ def test_one_buyers_order_is_invisible_to_another(shop):
                   ann.access_token[:20], "<script>"]:
         assert shop.client.get(f"/score/{token}/").status_code == 404
     assert ann.access_token != bob.access_token and len(ann.access_token) >= 43
+
+
+def test_the_periodic_catch_up_processes_lost_events_and_settles_finished_scans(shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    order = shop.order()
+    response, callbacks = shop.post_event(shop.fake.pay(order.checkout_session_id))
+    assert response.status_code == 200 and len(callbacks) == 1  # ... and that task is lost with its broker
+    assert fulfilment.catch_up() == 0  # too recent: its task may still be on the way
+    later = timezone.now() + timedelta(minutes=5)
+    with shop.capture(execute=True):
+        assert fulfilment.catch_up(later) == 1
+    order.refresh_from_db()
+    assert order.state == ScoreOrder.SCANNING and StripeEvent.objects.get().processed_at
+    _finish_scan(order)
+    assert fulfilment.catch_up(later) == 0
+    order.refresh_from_db()
+    assert order.state == ScoreOrder.DONE
+
+
+def test_without_a_webhook_secret_every_event_is_refused(shop, settings):
+    order = shop.order()
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    response, callbacks = shop.post_event(shop.fake.pay(order.checkout_session_id))
+    assert response.status_code == 400 and not callbacks and not StripeEvent.objects.exists()
