@@ -213,6 +213,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": 60.0},
     "finalize-overdue-scans": {"task": "apps.checks.tasks.finalize_overdue_scans", "schedule": 30.0},
     "redispatch-stalled-parts": {"task": "apps.checks.tasks.redispatch_stalled_parts", "schedule": 15.0},
+    "billing-catch-up": {"task": "apps.billing.tasks.catch_up", "schedule": 60.0},
 }
 SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 # A part not started this long after its scan was created, or started this long ago and unfinished, is published
@@ -247,3 +248,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Self-serve readiness score (apps/billing, Stripe Checkout) ---------------------------------
+# Without STRIPE_SECRET_KEY the self-serve page says payments are not configured.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Empty: api.stripe.com. Tests and the demo point it at the local fake (tests/fakestripe.py, manage.py fakestripe).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_API_VERSION = "2026-10-28.endive"  # pinned: the version stripe==16.1.0 was generated for
+SELF_SERVE_PRICE = env.int("SELF_SERVE_PRICE", default=4900)  # minor units; the server decides, never the form
+SELF_SERVE_CURRENCY = env.str("SELF_SERVE_CURRENCY", default="usd")
+SELF_SERVE_PROFILE = env.str("SELF_SERVE_PROFILE", default=DEFAULT_NETWORK_PROFILE)
+SELF_SERVE_LIMIT_PER_EMAIL = env.int("SELF_SERVE_LIMIT_PER_EMAIL", default=5)  # orders per hour
+SELF_SERVE_LIMIT_PER_IP = env.int("SELF_SERVE_LIMIT_PER_IP", default=20)  # orders per hour
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR) — for rate limits.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)

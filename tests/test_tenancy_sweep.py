@@ -18,6 +18,8 @@ PUBLIC_PATTERNS = {
     "tenants:invitation_accept": "the token in the emailed link is the credential",
     "tenants:email_confirm": "the signed token in the emailed link is the credential",
     "tenants:password_reset_confirm": "Django's password-reset token is the credential",
+    "billing:storefront": "a workspace's public self-serve page: it sells to anyone, the slug is no credential",
+    "billing:score": "the long random token in the buyer's link is the credential",
 }
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, its own permission system.
 
@@ -89,6 +91,7 @@ def _factories(cast):
         "invitation": lambda: invitation,
         "activityentry": lambda: cast.orbit_sprint.log(cast.alice, "did something"),
         "scanrun": lambda: _scan_for(orbit, cast.orbit_sprint),
+        "scoreorder": lambda: _score_order_for(cast.acme),
     }
     made = {}
 
@@ -111,6 +114,13 @@ def _scan_for(client, sprint):
     Finding.objects.create(scan=scan, check_id="http.hsts", target=client.domain, status="warn", severity="medium",
                            summary="HSTS max-age is short.")
     return scan
+
+
+def _score_order_for(workspace):
+    from apps.billing.models import ScoreOrder
+
+    return ScoreOrder.objects.create(workspace=workspace, domain="orbit-lead.example.com", email="lead@orbit.test",
+                                     amount=4900, currency="usd", state=ScoreOrder.DONE)
 
 
 # Non-object parameters and the sample values used to build URLs.

@@ -170,3 +170,34 @@ def get_scan_for(request, scanrun_id):
         raise Http404
     _, role = get_client_for(request, scan.client_id)
     return scan, role
+
+
+def get_storefront(workspace_slug):
+    """The workspace whose public self-serve page this is (no login: the page sells to anyone), or 404."""
+    workspace = Workspace.objects.filter(slug=workspace_slug).first()
+    if workspace is None:
+        raise Http404
+    return workspace
+
+
+def get_scoreorder_for(request, scoreorder_id):
+    """(order, role) for a consultant of the workspace whose self-serve page sold it; 404 for anybody else."""
+    from apps.billing.models import ScoreOrder
+
+    user = _user(request)
+    order = ScoreOrder.objects.select_related("workspace", "scan").filter(pk=scoreorder_id).first()
+    role = role_for_workspace(user, order.workspace_id) if order else None
+    if role not in CONSULTANT_ROLES:
+        raise Http404
+    return order, role
+
+
+def get_score_by_token(token):
+    """The buyer's order by its unguessable access token (the token is the credential), or 404."""
+    from apps.billing.models import ScoreOrder
+
+    order = ScoreOrder.objects.select_related("workspace", "scan").filter(access_token=token).first() \
+        if token and len(token) >= 32 else None
+    if order is None:
+        raise Http404
+    return order
