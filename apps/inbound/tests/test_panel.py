@@ -159,3 +159,30 @@ def test_anonymous_users_are_sent_to_login(cast, client):
     response = client.post(request_url(cast.nova_sprint))
     assert response.status_code == 302 and "login" in response.url
     assert not DeliveryTest.objects.exists()
+
+
+def test_portal_panels_do_not_query_per_client(cast, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.clients.models import Client
+    from apps.sprints.models import Sprint
+    from apps.tenants.models import ClientAccess
+
+    def arrived_test_for(sprint):
+        DeliveryTest.objects.create(sprint=sprint).record_arrival(
+            envelope_sender="b@sender-app.lrtest", connecting_ip="127.0.0.1", headers=[("From", "x")],
+            verdict=ARRIVED_VERDICT)
+
+    arrived_test_for(cast.nova_sprint)
+    web = login(cast.fiona)
+    with CaptureQueriesContext(connection) as few:
+        web.get(reverse("sprints:portal"))
+    for i in range(4):
+        client = Client.objects.create(workspace=cast.acme, name=f"Founder co {i}", domain=f"f{i}.example")
+        ClientAccess.objects.create(user=cast.fiona, client=client)
+        arrived_test_for(Sprint.start(client=client, status=Sprint.ACTIVE))
+    with CaptureQueriesContext(connection) as many:
+        body = web.get(reverse("sprints:portal")).content.decode()
+    assert body.count("Headers kept (1)") == 5
+    assert len(many.captured_queries) == len(few.captured_queries)
