@@ -60,9 +60,10 @@ class DeliveryTest(PublicModel):
         return local[6:]
 
     @classmethod
-    def request_for(cls, sprint) -> DeliveryTest:
-        """The sprint's open test if there is one (pressing the button twice gives one address), else a new one."""
-        return cls.objects.open().filter(sprint=sprint).first() or cls.objects.create(sprint=sprint)
+    def request_for(cls, sprint) -> tuple[DeliveryTest, bool]:
+        """(test, created): the sprint's open test if there is one (pressing twice gives one address), else a new one."""
+        test = cls.objects.open().filter(sprint=sprint).first()
+        return (test, False) if test else (cls.objects.create(sprint=sprint), True)
 
     @property
     def arrived(self) -> bool:

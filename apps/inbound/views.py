@@ -27,13 +27,15 @@ def request_test(request, sprint_id):
         return render(request, "inbound/_panel.html" if request.htmx else "inbound/panel_page.html", context,
                       status=400)
     return_to = form.cleaned_data["return_to"] or "sprint"
-    test = DeliveryTest.request_for(sprint)
+    test, created = DeliveryTest.request_for(sprint)
+    if created:
+        sprint.log(request.user, f"created the email delivery test address {test.address}")
     if request.htmx:
         return render(request, "inbound/_panel.html", panel_context(sprint, test, return_to))
     messages.success(request, f"Send a welcome or password-reset email from your app to {test.address}.")
     if return_to == "portal":
-        return redirect(reverse("sprints:portal") + "#delivery-test")
-    return redirect(reverse("sprints:detail", kwargs={"sprint_id": sprint.pk}) + "#delivery-test")
+        return redirect(reverse("sprints:portal") + f"#delivery-test-{sprint.pk}")
+    return redirect(reverse("sprints:detail", kwargs={"sprint_id": sprint.pk}) + f"#delivery-test-{sprint.pk}")
 
 
 @login_required

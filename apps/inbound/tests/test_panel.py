@@ -1,5 +1,6 @@
 """The "Email delivery test" panel on the sprint page and in the founder portal, through the real views."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -44,7 +45,7 @@ def test_creating_an_address_shows_it_with_instructions(cast, login, settings, w
     settings.INBOUND_EMAIL_DOMAIN = "inbound.lrtest"
     client = login(getattr(cast, who))
     response = client.post(request_url(cast.nova_sprint), {"return_to": "sprint"})
-    assert response.status_code == 302 and response.url == sprint_page(cast) + "#delivery-test"
+    assert response.status_code == 302 and response.url == sprint_page(cast) + f"#delivery-test-{cast.nova_sprint.pk}"
     test = DeliveryTest.objects.get(sprint=cast.nova_sprint)
     assert test.address == f"check-{test.token}@inbound.lrtest"
     page = client.get(sprint_page(cast)).content.decode()
@@ -59,12 +60,13 @@ def test_pressing_twice_gives_one_open_address(cast, login):
     client = login(cast.alice)
     client.post(request_url(cast.nova_sprint))
     client.post(request_url(cast.nova_sprint))
-    assert DeliveryTest.objects.filter(sprint=cast.nova_sprint).count() == 1
+    test = DeliveryTest.objects.get(sprint=cast.nova_sprint)
+    assert cast.nova_sprint.activity.filter(text__contains=test.address).count() == 1  # logged once
 
 
 def test_founder_created_from_the_portal_goes_back_to_the_portal(cast, login):
     response = login(cast.fiona).post(request_url(cast.nova_sprint), {"return_to": "portal"})
-    assert response.status_code == 302 and response.url == reverse("sprints:portal") + "#delivery-test"
+    assert response.status_code == 302 and response.url == reverse("sprints:portal") + f"#delivery-test-{cast.nova_sprint.pk}"
     test = DeliveryTest.objects.get(sprint=cast.nova_sprint)
     assert test.address in login(cast.fiona).get(reverse("sprints:portal")).content.decode()
 
@@ -75,7 +77,7 @@ def test_htmx_create_and_poll_return_the_fragment(cast, login):
     test = DeliveryTest.objects.get(sprint=cast.nova_sprint)
     fragment = created.content.decode()
     assert created.status_code == 200
-    assert 'id="delivery-test"' in fragment and "<html" not in fragment and test.address in fragment
+    assert f'id="delivery-test-{cast.nova_sprint.pk}"' in fragment and "<html" not in fragment and test.address in fragment
     polled = client.get(reverse("inbound:test", kwargs={"deliverytest_id": test.pk}), HTTP_HX_REQUEST="true")
     assert polled.status_code == 200 and "<html" not in polled.content.decode()
     assert "Waiting since" in polled.content.decode()
@@ -185,4 +187,22 @@ def test_portal_panels_do_not_query_per_client(cast, login):
     with CaptureQueriesContext(connection) as many:
         body = web.get(reverse("sprints:portal")).content.decode()
     assert body.count("Headers kept (1)") == 5
+    assert len(set(re.findall(r'id="(delivery-test-[0-9a-f-]+)"', body))) == 5  # one htmx target per sprint
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_only_the_newest_arrival_sets_the_checklist_item(cast):
+    from apps.checks.models import ScanRun
+    from apps.inbound.findings import record_in_checklist
+
+    waiting = DeliveryTest.objects.create(sprint=cast.nova_sprint)
+    assert record_in_checklist(waiting) is None and not ScanRun.objects.exists()
+    older, newer = (DeliveryTest.objects.create(sprint=cast.nova_sprint) for _ in range(2))
+    newer.record_arrival(envelope_sender="b@sender-app.lrtest", connecting_ip="127.0.0.1", headers=[("From", "x")],
+                         verdict=ARRIVED_VERDICT)
+    older.record_arrival(envelope_sender="b@x.lrtest", connecting_ip="127.0.0.1", headers=[("From", "x")],
+                         verdict={"spf": {"result": "fail"}, "dkim": [], "dmarc": {"result": "fail"}},
+                         at=newer.arrived_at - timedelta(seconds=1))
+    assert record_in_checklist(newer).findings.get().status == "pass"
+    assert record_in_checklist(older) is None  # its task ran late: the newer verdict stands
+    assert cast.nova_sprint.items.get(check_id="email.delivery").status == "pass"
