@@ -13,6 +13,7 @@ urlpatterns = [
     path("checklists/", include("apps.checklists.urls")),
     path("scans/", include("apps.checks.urls")),
     path("", include("apps.billing.urls")),
+    path("inbound/", include("apps.inbound.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -66,6 +66,7 @@ def _model(model_name):
 def _factories(cast):
     from apps.checklists.models import ChecklistTemplate
     from apps.clients import models as cm
+    from apps.inbound.models import DeliveryTest
     from apps.tenants.models import Invitation
 
     orbit = cast.orbit
@@ -92,6 +93,7 @@ def _factories(cast):
         "activityentry": lambda: cast.orbit_sprint.log(cast.alice, "did something"),
         "scanrun": lambda: _scan_for(orbit, cast.orbit_sprint),
         "scoreorder": lambda: _score_order_for(cast.acme),
+        "deliverytest": lambda: DeliveryTest.objects.create(sprint=cast.orbit_sprint),
     }
     made = {}
 

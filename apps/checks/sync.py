@@ -19,14 +19,17 @@ def worst_by_check(findings) -> dict[str, list]:
 
 
 @transaction.atomic
-def apply_scan_to_checklist(scan) -> int:
-    """Update the scan's sprint items; returns how many items changed status."""
+def apply_scan_to_checklist(scan, checks=None) -> int:
+    """Update the scan's sprint items (only those of `checks` when given); returns how many items changed status."""
     if scan.sprint_id is None:
         return 0
     grouped = worst_by_check(scan.findings.all())
     changed = 0
     now = timezone.now()
-    for item in SprintItem.objects.select_for_update().filter(sprint_id=scan.sprint_id).exclude(check_id=""):
+    items = SprintItem.objects.select_for_update().filter(sprint_id=scan.sprint_id).exclude(check_id="")
+    if checks is not None:
+        items = items.filter(check_id__in=checks)
+    for item in items:
         findings = grouped.get(item.check_id)
         if not findings:
             continue

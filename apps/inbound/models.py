@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -11,10 +12,17 @@ from django.utils import timezone
 from apps.core.models import PublicModel
 
 ARRIVAL_BAR_MINUTES = 5  # the roadmap's bar: the founder's email arrives within five minutes
+OPEN_FOR = timedelta(hours=24)  # an address nobody used for a day stops accepting mail (it may have leaked)
 
 
 def new_token() -> str:
     return secrets.token_hex(12)  # 96 bits: unguessable, and safe in an email local part
+
+
+class DeliveryTestQuerySet(models.QuerySet):
+    def open(self, now=None):
+        """Tests still waiting for their message: not arrived and requested less than OPEN_FOR ago."""
+        return self.filter(arrived_at=None, requested_at__gt=(now or timezone.now()) - OPEN_FOR)
 
 
 class DeliveryTest(PublicModel):
@@ -28,6 +36,8 @@ class DeliveryTest(PublicModel):
     connecting_ip = models.GenericIPAddressField(null=True, blank=True)
     headers = models.JSONField(default=list, blank=True)  # [[name, value], ...] in message order
     verdict = models.JSONField(default=dict, blank=True)  # spf, dkim, dmarc, minutes_to_arrive
+
+    objects = DeliveryTestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at"]
@@ -49,9 +59,27 @@ class DeliveryTest(PublicModel):
             return None
         return local[6:]
 
+    @classmethod
+    def request_for(cls, sprint) -> tuple[DeliveryTest, bool]:
+        """(test, created): the sprint's open test if there is one (pressing twice gives one address), else a new one."""
+        test = cls.objects.open().filter(sprint=sprint).first()
+        return (test, False) if test else (cls.objects.create(sprint=sprint), True)
+
     @property
     def arrived(self) -> bool:
         return self.arrived_at is not None
+
+    @property
+    def expires_at(self):
+        return self.requested_at + OPEN_FOR
+
+    @property
+    def expired(self) -> bool:
+        return not self.arrived and timezone.now() >= self.expires_at
+
+    @property
+    def state(self) -> str:
+        return "arrived" if self.arrived else "expired" if self.expired else "waiting"
 
     def minutes_to_arrive(self, at=None) -> float:
         return round(((at or self.arrived_at) - self.requested_at).total_seconds() / 60, 2)

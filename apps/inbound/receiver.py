@@ -1,8 +1,9 @@
 """The SMTP receiver for delivery tests (aiosmtpd): accepts mail only for open tests, evaluates it, keeps headers.
 
-Refused at SMTP time: unknown or already-used tokens (550 at RCPT), more than one recipient, messages over the size
+Refused at SMTP time: unknown, already-used or expired tokens (550 at RCPT), more than one recipient, messages over the size
 cap (552, enforced by aiosmtpd while reading DATA), and malformed messages (550 after DATA). The body is never
-stored: only the verdict (SPF, DKIM, DMARC alignment, minutes to arrive) and the header fields.
+stored: only the verdict (SPF, DKIM, DMARC alignment, minutes to arrive) and the header fields. Once the verdict
+is committed, a task records the email.delivery finding and its checklist item (apps.inbound.tasks).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import logging
 from aiosmtpd.controller import Controller
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import transaction
 
 from apps.checks.engine.net import ScanNet
 from apps.checks.engine.profile import NetworkProfile
 
 from .authentication import check_host, dmarc_alignment, from_domain, verify_dkim
 from .models import DeliveryTest
+from .tasks import publish_delivery_finding
 
 log = logging.getLogger(__name__)
 MAX_HEADER_FIELDS = 200
@@ -63,7 +66,16 @@ async def evaluate(net: ScanNet, data: bytes, headers, *, ip: str, mail_from: st
 
 
 def _open_test(token: str) -> DeliveryTest | None:
-    return DeliveryTest.objects.select_related("sprint").filter(token=token, arrived_at=None).first()
+    return DeliveryTest.objects.open().select_related("sprint").filter(token=token).first()
+
+
+def store_arrival(test: DeliveryTest, **arrival) -> bool:
+    """Keep the verdict; the finding task is published only after that row is committed."""
+    with transaction.atomic():
+        stored = test.record_arrival(**arrival)
+        if stored:
+            transaction.on_commit(lambda: publish_delivery_finding(test.pk))
+    return stored
 
 
 class DeliveryHandler:
@@ -94,8 +106,8 @@ class DeliveryHandler:
         mail_from = envelope.mail_from or ""
         verdict = await evaluate(ScanNet(self.profile), data, headers, ip=ip, mail_from=mail_from,
                                  helo=session.host_name or "")
-        stored = await sync_to_async(test.record_arrival)(envelope_sender=mail_from, connecting_ip=ip,
-                                                          headers=headers, verdict=verdict)
+        stored = await sync_to_async(store_arrival)(test, envelope_sender=mail_from, connecting_ip=ip,
+                                                    headers=headers, verdict=verdict)
         if not stored:
             return "550 5.1.1 This delivery-test address has already received its message"
         log.info("delivery test %s: spf=%s dmarc=%s", test.pk, verdict["spf"]["result"], verdict["dmarc"]["result"])

@@ -2,7 +2,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -183,6 +183,7 @@ def portal(request):
     """A founder's own client(s): the current sprint's stages, items, evidence and decision — nothing else."""
     clients = founder_clients_of(request.user).select_related("workspace").order_by("name")
     current = Sprint.objects.current_for(clients)
+    prefetch_related_objects(list(current.values()), "client", "delivery_tests")  # the delivery test panels
     cards = [{"client": client, "sprint": current.get(client.pk)} for client in clients]
     workspace = cards[0]["client"].workspace if cards else None
     return render(request, "sprints/portal.html", {

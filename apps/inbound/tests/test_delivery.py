@@ -10,11 +10,14 @@ import dkim
 import pytest
 from django.utils import timezone
 
+from apps.checks.models import Finding, ScanRun
 from apps.inbound.findings import delivery_finding
-from apps.inbound.models import DeliveryTest
+from apps.inbound.models import OPEN_FOR, DeliveryTest
 from apps.inbound.receiver import make_controller
+from apps.inbound.tasks import PUBLISH_RETRY, record_delivery_finding
 from tests.testworld.email_keys import RSA2048_PRIVATE_PEM
 from tests.testworld.email_zones import DELIVERY_SENDER
+from tests.worker import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the receiver thread reads rows through its own connection
 
@@ -174,3 +177,102 @@ def test_smtpreceiver_command_rejects_a_bad_port():
 
     with pytest.raises(CommandError):
         call_command("smtpreceiver", "--port", "0")
+
+
+# --- the verdict reaches the product: the email.delivery finding and its checklist item ---------------------------
+
+def delivery_item(sprint):
+    return sprint.items.get(check_id="email.delivery")
+
+
+def test_expired_address_is_refused_at_rcpt(receiver, cast):
+    old = DeliveryTest.objects.create(sprint=cast.nova_sprint, requested_at=timezone.now() - OPEN_FOR
+                                      - timedelta(seconds=5))
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as err:
+        send(receiver, f"bounces@{DELIVERY_SENDER}", old.address, signed(welcome_email(old.address)))
+    assert err.value.recipients[old.address][0] == 550
+    old.refresh_from_db()
+    assert not old.arrived and old.state == "expired"
+
+
+def test_an_arrival_publishes_the_finding_task_after_commit(receiver, delivery, monkeypatch):
+    published = []
+    monkeypatch.setattr(record_delivery_finding, "apply_async", lambda args, **kw: published.append((args, kw)))
+    send(receiver, f"bounces@{DELIVERY_SENDER}", delivery.address, signed(welcome_email(delivery.address)))
+    assert published == [((str(delivery.pk),), {"retry": True, "retry_policy": PUBLISH_RETRY})]
+    assert record_delivery_finding.queue == "default"
+
+
+def test_signed_delivery_turns_the_checklist_item_to_pass(receiver, delivery, cast, monkeypatch):
+    monkeypatch.setattr(record_delivery_finding, "apply_async", lambda *a, **kw: None)  # the task is run below
+    assert delivery_item(cast.nova_sprint).status == "todo"
+    send(receiver, f"bounces@{DELIVERY_SENDER}", delivery.address, signed(welcome_email(delivery.address)))
+    record_delivery_finding(str(delivery.pk))
+    item = delivery_item(cast.nova_sprint)
+    assert (item.status, item.scan_status) == ("pass", "pass")
+    # The sprint had no scan: a one-check scan holds the finding.
+    scan = ScanRun.objects.get(sprint=cast.nova_sprint)
+    assert (scan.state, scan.profile, scan.domain, scan.client) == ("done", "internet", "nova.example", cast.nova)
+    assert [(f.check_id, f.status) for f in scan.findings.all()] == [("email.delivery", "pass")]
+    assert scan.score == 100 and item.scan == scan
+    record_delivery_finding(str(delivery.pk))  # a redelivered task changes nothing
+    assert ScanRun.objects.filter(sprint=cast.nova_sprint).count() == 1 and Finding.objects.count() == 1
+
+
+def test_forged_delivery_turns_the_checklist_item_to_fail(receiver, delivery, cast, monkeypatch):
+    monkeypatch.setattr(record_delivery_finding, "apply_async", lambda *a, **kw: None)
+    message = signed(welcome_email(delivery.address, from_addr="ceo@mail-good.lrtest"), domain=b"mail-good.lrtest",
+                     selector=b"s2048").replace(b"Welcome aboard!", b"Please wire 10,000 EUR")
+    send(receiver, "ceo@mail-good.lrtest", delivery.address, message)
+    record_delivery_finding(str(delivery.pk))
+    item = delivery_item(cast.nova_sprint)
+    assert (item.status, item.scan_status) == ("fail", "fail")
+    assert "SPF fail" in item.scan_summary
+
+
+def test_the_finding_joins_the_latest_finished_scan_and_leaves_other_items_alone(receiver, delivery, cast,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(record_delivery_finding, "apply_async", lambda *a, **kw: None)
+    now = timezone.now()
+    scan = ScanRun.objects.create(client=cast.nova, sprint=cast.nova_sprint, profile="internet",
+                                  domain="nova.example", state=ScanRun.DONE, finished_at=now, score=100, grade="A")
+    Finding.objects.create(scan=scan, check_id="tls.certificate", target="nova.example", status="fail",
+                           severity="high", summary="expired")
+    running = ScanRun.objects.create(client=cast.nova, sprint=cast.nova_sprint, profile="internet",
+                                     domain="nova.example", state=ScanRun.RUNNING)
+    tls_item = cast.nova_sprint.items.get(check_id="tls.certificate")
+    tls_item.status = "pass"  # set by hand after the scan; re-applying the whole scan would undo it
+    tls_item.save()
+    send(receiver, "ceo@mail-good.lrtest", delivery.address,
+         signed(welcome_email(delivery.address, from_addr="ceo@mail-good.lrtest"), domain=b"mail-good.lrtest",
+                selector=b"s2048"))
+    record_delivery_finding(str(delivery.pk))
+    assert not running.findings.exists()  # a running scan gets no finding (its finalize syncs it)
+    assert sorted(scan.findings.values_list("check_id", "status")) == [("email.delivery", "fail"),
+                                                                      ("tls.certificate", "fail")]
+    scan.refresh_from_db()
+    assert scan.score < 100  # rescored with the failing delivery
+    assert delivery_item(cast.nova_sprint).status == "fail"
+    assert cast.nova_sprint.items.get(check_id="tls.certificate").status == "pass"
+    assert ScanRun.objects.filter(sprint=cast.nova_sprint).count() == 2
+
+
+def test_a_dead_broker_records_the_finding_inline(receiver, delivery, cast, monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(record_delivery_finding, "apply_async", broker_down)
+    send(receiver, f"bounces@{DELIVERY_SENDER}", delivery.address, signed(welcome_email(delivery.address)))
+    assert delivery_item(cast.nova_sprint).status == "pass"
+
+
+@pytest.mark.worker
+def test_a_real_worker_records_the_delivery(receiver, delivery, cast):
+    worker = WorkerProcess(queues="default", concurrency=1).start()
+    try:
+        send(receiver, f"bounces@{DELIVERY_SENDER}", delivery.address, signed(welcome_email(delivery.address)))
+        item = wait_for(lambda: cast.nova_sprint.items.filter(check_id="email.delivery", status="pass").first(),
+                        timeout=30, message=f"the checklist item to pass\n{worker.log()}")
+    finally:
+        worker.stop()
+    assert item.scan.findings.get().check_id == "email.delivery"
