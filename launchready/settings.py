@@ -219,6 +219,12 @@ SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 # again (its task was lost with a broker, or its worker died): see apps/checks/pipeline.redispatch_stalled.
 SCAN_PART_UNSTARTED_SECONDS = env.int("SCAN_PART_UNSTARTED_SECONDS", default=20)
 SCAN_PART_STALLED_SECONDS = env.int("SCAN_PART_STALLED_SECONDS", default=90)
+# Politeness: at most SCAN_HOST_CONCURRENCY connections to one target domain across all workers. A running part holds
+# one of SCAN_HOST_CONCURRENCY // SCAN_PART_CONNECTIONS leases and opens at most SCAN_PART_CONNECTIONS at once.
+SCAN_HOST_CONCURRENCY = env.int("SCAN_HOST_CONCURRENCY", default=8)
+SCAN_PART_CONNECTIONS = env.int("SCAN_PART_CONNECTIONS", default=4)
+SCAN_HOST_LEASE_SECONDS = env.int("SCAN_HOST_LEASE_SECONDS", default=120)  # outlives any part (checks time out)
+SCAN_HOST_BUSY_RETRY_SECONDS = env.float("SCAN_HOST_BUSY_RETRY_SECONDS", default=0.2)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Network profiles for the check engine (SPEC.md section 4) ----------------------------------

@@ -60,6 +60,8 @@ class ScanPart(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A task for this part was alive then, waiting for a connection slot: beat need not publish it again.
+    waiting_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scan", "family", "hostname"], name="one_part_per_unit")]
@@ -90,3 +92,21 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"{self.check_id} {self.target}: {self.status}"
+
+
+class HostLease(models.Model):
+    """One of the connection slots to a target domain, held by a running part across all workers (politeness).
+
+    Claimed and released by conditional UPDATE (works the same on SQLite and PostgreSQL); a lease expires so a
+    worker killed mid-part cannot hold its slot for ever."""
+
+    key = models.CharField(max_length=253, help_text="The target's domain.")
+    slot = models.PositiveSmallIntegerField()
+    holder = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "slot"], name="one_lease_per_host_slot")]
+
+    def __str__(self):
+        return f"{self.key} slot {self.slot} ({self.holder or 'free'})"

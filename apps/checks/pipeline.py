@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import random
+import time
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,13 +25,17 @@ from apps.checks.engine import Target, run_family, scoring
 from apps.checks.engine.registry import selected
 from apps.checks.profiles import get_profile
 
-from .models import Finding, ScanPart, ScanRun
+from .models import Finding, HostLease, ScanPart, ScanRun
 
 log = logging.getLogger(__name__)
 
 
 class QueueUnavailable(Exception):
     """The broker did not accept the scan's tasks; the scan stays queued and beat re-dispatches it later."""
+
+
+class HostBusy(Exception):
+    """Every connection slot of the part's target is held by other parts; the task tries again shortly."""
 
 
 def target_for_client(client) -> Target:
@@ -60,7 +67,7 @@ def run_scan_inline(**kwargs) -> ScanRun:
     """Create a scan and run its parts in this process, without the broker (demo loader, management commands)."""
     scan = start_scan(**kwargs, publish=False)
     for part_id in scan.parts.values_list("pk", flat=True):
-        run_part(part_id)
+        run_part(part_id, wait_for_slot=settings.SCAN_HOST_LEASE_SECONDS)
     scan.refresh_from_db()
     return scan
 
@@ -124,7 +131,9 @@ def redispatch_stalled(now=None) -> int:
     parts = list(ScanPart.objects.filter(
         finished_at=None, scan__state__in=[ScanRun.QUEUED, ScanRun.RUNNING], scan__deadline__gt=now,
     ).filter(
-        Q(started_at=None, scan__created_at__lt=unstarted_before) | Q(started_at__lt=stalled_before)
+        Q(started_at=None, scan__created_at__lt=unstarted_before)
+        & (Q(waiting_at=None) | Q(waiting_at__lt=unstarted_before))
+        | Q(started_at__lt=stalled_before)
     ).values_list("pk", "scan_id"))
     if parts and dispatch([pk for pk, _ in parts]):
         ScanRun.objects.filter(pk__in={scan for _, scan in parts}, failure_reason="waiting for the queue").update(
@@ -133,19 +142,80 @@ def redispatch_stalled(now=None) -> int:
     return 0
 
 
-def run_part(part_id: int) -> None:
-    """Run one part's checks and record its findings; safe to call again for the same part (redelivery)."""
+def run_part(part_id: int, *, wait_for_slot: float = 0) -> None:
+    """Run one part's checks and record its findings; safe to call again for the same part (redelivery).
+
+    The part first takes one of its target's connection slots (HostBusy when none is free within wait_for_slot
+    seconds) and opens at most SCAN_PART_CONNECTIONS connections at once, so all workers together stay polite."""
     part = ScanPart.objects.select_related("scan").filter(pk=part_id).first()
     if part is None or part.finished_at is not None or part.scan.state in (ScanRun.DONE, ScanRun.FAILED):
         return
     scan = part.scan
-    ScanRun.objects.filter(pk=scan.pk, state=ScanRun.QUEUED).update(state=ScanRun.RUNNING,
-                                                                     started_at=timezone.now())
-    ScanPart.objects.filter(pk=part.pk).update(attempts=F("attempts") + 1, started_at=timezone.now())
-    target = Target(**scan.target)
-    findings = run_family(part.family, target, part.hostname or None, get_profile(scan.profile),
-                          only=scan.options.get("only") or None)
+    lease = HostSlot(scan.domain)
+    try:
+        lease.acquire(wait=wait_for_slot)
+    except HostBusy:
+        ScanPart.objects.filter(pk=part.pk).update(waiting_at=timezone.now())
+        raise
+    with lease:
+        ScanRun.objects.filter(pk=scan.pk, state=ScanRun.QUEUED).update(state=ScanRun.RUNNING,
+                                                                         started_at=timezone.now())
+        ScanPart.objects.filter(pk=part.pk).update(attempts=F("attempts") + 1, started_at=timezone.now())
+        target = Target(**scan.target)
+        profile = get_profile(scan.profile).with_options(max_concurrency=connections_per_part())
+        findings = run_family(part.family, target, part.hostname or None, profile,
+                              only=scan.options.get("only") or None)
     record_part(part, findings)
+
+
+# --- politeness: connection slots per target domain, shared by every worker ------------------------------------------
+def connections_per_part() -> int:
+    return max(1, min(settings.SCAN_PART_CONNECTIONS, settings.SCAN_HOST_CONCURRENCY))
+
+
+def slots_per_host() -> int:
+    """Parts of one target that may run at once: together they never open more than SCAN_HOST_CONCURRENCY."""
+    return max(1, settings.SCAN_HOST_CONCURRENCY // connections_per_part())
+
+
+def claim_host_slot(key: str, holder: str, now=None) -> int | None:
+    """Take a free (or expired) slot of `key` for `holder` by conditional UPDATE; the slot number, or None."""
+    now = now or timezone.now()
+    count = slots_per_host()
+    HostLease.objects.bulk_create([HostLease(key=key, slot=n) for n in range(count)], ignore_conflicts=True)
+    expires = now + timedelta(seconds=settings.SCAN_HOST_LEASE_SECONDS)
+    first = random.randrange(count)  # workers start at different slots, so they rarely race for the same row
+    for slot in [(first + n) % count for n in range(count)]:
+        free = Q(holder="") | Q(expires_at__lt=now)
+        if HostLease.objects.filter(free, key=key, slot=slot).update(holder=holder, expires_at=expires):
+            return slot
+    return None
+
+
+def release_host_slot(key: str, slot: int, holder: str) -> None:
+    HostLease.objects.filter(key=key, slot=slot, holder=holder).update(holder="", expires_at=None)
+
+
+class HostSlot:
+    """A held connection slot of one target: `acquire()` it, then `with slot:` releases it whatever happens."""
+
+    def __init__(self, key: str):
+        self.key, self.holder, self.slot = key, uuid.uuid4().hex, None
+
+    def acquire(self, *, wait: float = 0) -> HostSlot:
+        give_up = time.monotonic() + wait
+        while (slot := claim_host_slot(self.key, self.holder)) is None:
+            if time.monotonic() >= give_up:
+                raise HostBusy(self.key)
+            time.sleep(0.05)
+        self.slot = slot
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        release_host_slot(self.key, self.slot, self.holder)
 
 
 def record_part(part: ScanPart, findings: list[EngineFinding]) -> None:
