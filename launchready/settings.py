@@ -213,6 +213,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": 60.0},
     "finalize-overdue-scans": {"task": "apps.checks.tasks.finalize_overdue_scans", "schedule": 30.0},
     "redispatch-stalled-parts": {"task": "apps.checks.tasks.redispatch_stalled_parts", "schedule": 15.0},
+    "start-due-rescans": {"task": "apps.checks.tasks.start_due_rescans", "schedule": 300.0},
 }
 SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 # A part not started this long after its scan was created, or started this long ago and unfinished, is published

@@ -110,3 +110,18 @@ class HostLease(models.Model):
 
     def __str__(self):
         return f"{self.key} slot {self.slot} ({self.holder or 'free'})"
+
+
+class DailyRescan(models.Model):
+    """A client's opt-in daily re-scan, while it has an active or handed-over sprint (apps/checks/rescans.py)."""
+
+    client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="daily_rescan")
+    enabled = models.BooleanField(default=False)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_scan = models.ForeignKey(ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["enabled", "next_run_at"])]
+
+    def __str__(self):
+        return f"daily re-scan of {self.client} ({'on' if self.enabled else 'off'})"

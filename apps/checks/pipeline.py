@@ -73,7 +73,7 @@ def run_scan_inline(**kwargs) -> ScanRun:
 
 
 def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profile=None, target=None,
-               publish=True) -> ScanRun:
+               publish=True, scheduled=False) -> ScanRun:
     """Create a scan and its parts and enqueue the parts once the transaction commits."""
     target = target or target_for_client(client)
     profile_name = profile or (client.network_profile if client else settings.DEFAULT_NETWORK_PROFILE)
@@ -82,7 +82,8 @@ def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profil
     with transaction.atomic():
         scan = ScanRun.objects.create(
             client=client, sprint=sprint, requested_by=requested_by, profile=profile_name, domain=target.domain,
-            target=dataclasses.asdict(target), options={"only": list(only or [])}, state=ScanRun.QUEUED,
+            target=dataclasses.asdict(target), options={"only": list(only or []), "scheduled": scheduled},
+            state=ScanRun.QUEUED,
             deadline=now + timedelta(seconds=settings.SCAN_DEADLINE_SECONDS),
         )
         parts = ScanPart.objects.bulk_create(
@@ -258,9 +259,14 @@ def finalize(scan: ScanRun, *, reason: str = "") -> bool:
     won = ScanRun.objects.filter(pk=scan.pk, state__in=[ScanRun.QUEUED, ScanRun.RUNNING]).update(**fields)
     if won:
         scan.refresh_from_db()
+        from .rescans import alert_if_worse
         from .sync import apply_scan_to_checklist
 
         apply_scan_to_checklist(scan)
+        try:
+            alert_if_worse(scan)
+        except Exception:  # noqa: BLE001 - a mail server being down must not undo a finished scan
+            log.exception("could not send the alert for scan %s", scan.pk)
     return bool(won)
 
 

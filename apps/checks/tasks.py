@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import pipeline
+from . import pipeline, rescans
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True,
@@ -29,3 +29,8 @@ def finalize_overdue_scans():
 @shared_task
 def redispatch_stalled_parts():
     return pipeline.redispatch_stalled()
+
+
+@shared_task
+def start_due_rescans():
+    return rescans.start_due_rescans()
