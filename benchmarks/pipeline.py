@@ -144,7 +144,7 @@ def measure_overhead() -> tuple[float, float, float, bool]:
     for i in range(FULL_RUNS + 1):
         started = time.perf_counter()
         scan = pipeline.start_scan(client=client)
-        done = _wait(lambda pk=scan.pk: ScanRun.objects.filter(pk=pk, state=ScanRun.DONE).first(), 120, 0.005)
+        done = _wait(lambda pk=scan.pk: ScanRun.objects.filter(pk=pk, state=ScanRun.DONE).first(), 120, 0.02)
         elapsed = time.perf_counter() - started
         started = time.perf_counter()
         direct = run_scan(target, polite)
