@@ -214,6 +214,7 @@ CELERY_BEAT_SCHEDULE = {
     "finalize-overdue-scans": {"task": "apps.checks.tasks.finalize_overdue_scans", "schedule": 30.0},
     "redispatch-stalled-parts": {"task": "apps.checks.tasks.redispatch_stalled_parts", "schedule": 15.0},
     "billing-catch-up": {"task": "apps.billing.tasks.catch_up", "schedule": 60.0},
+    "start-due-rescans": {"task": "apps.checks.tasks.start_due_rescans", "schedule": 300.0},
 }
 SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 # A part not started this long after its scan was created, or started this long ago and unfinished, is published
@@ -224,6 +225,12 @@ SCAN_PART_STALLED_SECONDS = env.int("SCAN_PART_STALLED_SECONDS", default=90)
 ACTIVE_SCAN_RATE = env.float("ACTIVE_SCAN_RATE", default=20.0)
 ACTIVE_SCAN_DURATION = env.float("ACTIVE_SCAN_DURATION", default=10.0)
 REPO_UPLOAD_MAX_BYTES = env.int("REPO_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+# Politeness: at most SCAN_HOST_CONCURRENCY connections to one target domain across all workers. A running part holds
+# one of SCAN_HOST_CONCURRENCY // SCAN_PART_CONNECTIONS leases and opens at most SCAN_PART_CONNECTIONS at once.
+SCAN_HOST_CONCURRENCY = env.int("SCAN_HOST_CONCURRENCY", default=8)
+SCAN_PART_CONNECTIONS = env.int("SCAN_PART_CONNECTIONS", default=4)
+SCAN_HOST_LEASE_SECONDS = env.int("SCAN_HOST_LEASE_SECONDS", default=120)  # outlives any part (checks time out)
+SCAN_HOST_BUSY_RETRY_SECONDS = env.float("SCAN_HOST_BUSY_RETRY_SECONDS", default=0.2)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Network profiles for the check engine (SPEC.md section 4) ----------------------------------

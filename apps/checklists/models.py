@@ -149,7 +149,7 @@ class SprintItem(PublicModel):
 
     STATUSES = [("todo", "to do"), ("pass", "pass"), ("warn", "warn"), ("fail", "fail"), ("na", "n/a")]
     DONE_STATUSES = DONE_STATUSES
-    EDITABLE_FIELDS = ["status", "evidence_text", "evidence_link", "owner"]
+    EDITABLE_FIELDS = ["status", "evidence_text", "evidence_link", "owner", "override_reason"]
 
     sprint = models.ForeignKey("sprints.Sprint", on_delete=models.CASCADE, related_name="items")
     stage_number = models.PositiveSmallIntegerField()
@@ -205,4 +205,7 @@ class SprintItem(PublicModel):
             what.append("evidence")
         if "owner" in changed:
             what.append(f"owner → {self.owner or 'nobody'}")
+        if "override_reason" in changed:
+            what.append(f"overrides the scan: {self.override_reason[:120]}" if self.override_reason
+                        else "the scan decides again")
         self.sprint.log(actor, f"updated “{self.title}”: {', '.join(what)}")

@@ -60,6 +60,8 @@ class ScanPart(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A task for this part was alive then, waiting for a connection slot: beat need not publish it again.
+    waiting_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scan", "family", "hostname"], name="one_part_per_unit")]
@@ -123,3 +125,34 @@ class SprintCanaries(models.Model):
         from .engine.ai import planting_instructions
 
         return planting_instructions(self.tokens())
+class HostLease(models.Model):
+    """One of the connection slots to a target domain, held by a running part across all workers (politeness).
+
+    Claimed and released by conditional UPDATE (works the same on SQLite and PostgreSQL); a lease expires so a
+    worker killed mid-part cannot hold its slot for ever."""
+
+    key = models.CharField(max_length=253, help_text="The target's domain.")
+    slot = models.PositiveSmallIntegerField()
+    holder = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "slot"], name="one_lease_per_host_slot")]
+
+    def __str__(self):
+        return f"{self.key} slot {self.slot} ({self.holder or 'free'})"
+
+
+class DailyRescan(models.Model):
+    """A client's opt-in daily re-scan, while it has an active or handed-over sprint (apps/checks/rescans.py)."""
+
+    client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="daily_rescan")
+    enabled = models.BooleanField(default=False)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_scan = models.ForeignKey(ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["enabled", "next_run_at"])]
+
+    def __str__(self):
+        return f"daily re-scan of {self.client} ({'on' if self.enabled else 'off'})"

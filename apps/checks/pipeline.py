@@ -11,8 +11,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import random
 import shutil
 import tempfile
+import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,13 +30,17 @@ from apps.checks.engine import Target, run_family, scoring
 from apps.checks.engine.registry import selected
 from apps.checks.profiles import get_profile
 
-from .models import Finding, ScanPart, ScanRun
+from .models import Finding, HostLease, ScanPart, ScanRun
 
 log = logging.getLogger(__name__)
 
 
 class QueueUnavailable(Exception):
     """The broker did not accept the scan's tasks; the scan stays queued and beat re-dispatches it later."""
+
+
+class HostBusy(Exception):
+    """Every connection slot of the part's target is held by other parts; the task tries again shortly."""
 
 
 class OwnershipNotVerified(Exception):
@@ -112,13 +119,13 @@ def run_scan_inline(**kwargs) -> ScanRun:
     """Create a scan and run its parts in this process, without the broker (demo loader, management commands)."""
     scan = start_scan(**kwargs, publish=False)
     for part_id in scan.parts.values_list("pk", flat=True):
-        run_part(part_id)
+        run_part(part_id, wait_for_slot=settings.SCAN_HOST_LEASE_SECONDS)
     scan.refresh_from_db()
     return scan
 
 
 def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profile=None, target=None,
-               publish=True, active=False) -> ScanRun:
+               publish=True, active=False, scheduled=False) -> ScanRun:
     """Create a scan and its parts and enqueue the parts once the transaction commits.
 
     active: also run the active checks (load probe, chat streaming, AI probes); only for a client whose domain
@@ -132,7 +139,8 @@ def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profil
     with transaction.atomic():
         scan = ScanRun.objects.create(
             client=client, sprint=sprint, requested_by=requested_by, profile=profile_name, domain=target.domain,
-            target=dataclasses.asdict(target), options={"only": list(only or []), "active": bool(active)},
+            target=dataclasses.asdict(target), options={"only": list(only or []), "active": bool(active),
+                                                         "scheduled": scheduled},
             state=ScanRun.QUEUED,
             deadline=now + timedelta(seconds=settings.SCAN_DEADLINE_SECONDS),
         )
@@ -184,7 +192,9 @@ def redispatch_stalled(now=None) -> int:
     parts = list(ScanPart.objects.filter(
         finished_at=None, scan__state__in=[ScanRun.QUEUED, ScanRun.RUNNING], scan__deadline__gt=now,
     ).filter(
-        Q(started_at=None, scan__created_at__lt=unstarted_before) | Q(started_at__lt=stalled_before)
+        Q(started_at=None, scan__created_at__lt=unstarted_before)
+        & (Q(waiting_at=None) | Q(waiting_at__lt=unstarted_before))
+        | Q(started_at__lt=stalled_before)
     ).values_list("pk", "scan_id"))
     if parts and dispatch([pk for pk, _ in parts]):
         ScanRun.objects.filter(pk__in={scan for _, scan in parts}, failure_reason="waiting for the queue").update(
@@ -193,21 +203,82 @@ def redispatch_stalled(now=None) -> int:
     return 0
 
 
-def run_part(part_id: int) -> None:
-    """Run one part's checks and record its findings; safe to call again for the same part (redelivery)."""
+def run_part(part_id: int, *, wait_for_slot: float = 0) -> None:
+    """Run one part's checks and record its findings; safe to call again for the same part (redelivery).
+
+    The part first takes one of its target's connection slots (HostBusy when none is free within wait_for_slot
+    seconds) and opens at most SCAN_PART_CONNECTIONS connections at once, so all workers together stay polite."""
     part = ScanPart.objects.select_related("scan").filter(pk=part_id).first()
     if part is None or part.finished_at is not None or part.scan.state in (ScanRun.DONE, ScanRun.FAILED):
         return
     scan = part.scan
-    ScanRun.objects.filter(pk=scan.pk, state=ScanRun.QUEUED).update(state=ScanRun.RUNNING,
-                                                                     started_at=timezone.now())
-    ScanPart.objects.filter(pk=part.pk).update(attempts=F("attempts") + 1, started_at=timezone.now())
-    target = Target(**scan.target)
-    with _repo_on_disk(target, needed=part.family == "repo"):
-        findings = run_family(part.family, target, part.hostname or None, get_profile(scan.profile),
-                              only=scan.options.get("only") or None,
-                              include_active=bool(scan.options.get("active")))
+    lease = HostSlot(scan.domain)
+    try:
+        lease.acquire(wait=wait_for_slot)
+    except HostBusy:
+        ScanPart.objects.filter(pk=part.pk).update(waiting_at=timezone.now())
+        raise
+    with lease:
+        ScanRun.objects.filter(pk=scan.pk, state=ScanRun.QUEUED).update(state=ScanRun.RUNNING,
+                                                                         started_at=timezone.now())
+        ScanPart.objects.filter(pk=part.pk).update(attempts=F("attempts") + 1, started_at=timezone.now())
+        target = Target(**scan.target)
+        profile = get_profile(scan.profile).with_options(max_concurrency=connections_per_part())
+        with _repo_on_disk(target, needed=part.family == "repo"):
+            findings = run_family(part.family, target, part.hostname or None, profile,
+                                  only=scan.options.get("only") or None,
+                                  include_active=bool(scan.options.get("active")))
     record_part(part, findings)
+
+
+# --- politeness: connection slots per target domain, shared by every worker ------------------------------------------
+def connections_per_part() -> int:
+    return max(1, min(settings.SCAN_PART_CONNECTIONS, settings.SCAN_HOST_CONCURRENCY))
+
+
+def slots_per_host() -> int:
+    """Parts of one target that may run at once: together they never open more than SCAN_HOST_CONCURRENCY."""
+    return max(1, settings.SCAN_HOST_CONCURRENCY // connections_per_part())
+
+
+def claim_host_slot(key: str, holder: str, now=None) -> int | None:
+    """Take a free (or expired) slot of `key` for `holder` by conditional UPDATE; the slot number, or None."""
+    now = now or timezone.now()
+    count = slots_per_host()
+    HostLease.objects.bulk_create([HostLease(key=key, slot=n) for n in range(count)], ignore_conflicts=True)
+    expires = now + timedelta(seconds=settings.SCAN_HOST_LEASE_SECONDS)
+    first = random.randrange(count)  # workers start at different slots, so they rarely race for the same row
+    for slot in [(first + n) % count for n in range(count)]:
+        free = Q(holder="") | Q(expires_at__lt=now)
+        if HostLease.objects.filter(free, key=key, slot=slot).update(holder=holder, expires_at=expires):
+            return slot
+    return None
+
+
+def release_host_slot(key: str, slot: int, holder: str) -> None:
+    HostLease.objects.filter(key=key, slot=slot, holder=holder).update(holder="", expires_at=None)
+
+
+class HostSlot:
+    """A held connection slot of one target: `acquire()` it, then `with slot:` releases it whatever happens."""
+
+    def __init__(self, key: str):
+        self.key, self.holder, self.slot = key, uuid.uuid4().hex, None
+
+    def acquire(self, *, wait: float = 0) -> HostSlot:
+        give_up = time.monotonic() + wait
+        while (slot := claim_host_slot(self.key, self.holder)) is None:
+            if time.monotonic() >= give_up:
+                raise HostBusy(self.key)
+            time.sleep(0.05)
+        self.slot = slot
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        release_host_slot(self.key, self.slot, self.holder)
 
 
 @contextlib.contextmanager
@@ -275,9 +346,14 @@ def finalize(scan: ScanRun, *, reason: str = "") -> bool:
     won = ScanRun.objects.filter(pk=scan.pk, state__in=[ScanRun.QUEUED, ScanRun.RUNNING]).update(**fields)
     if won:
         scan.refresh_from_db()
+        from .rescans import alert_if_worse
         from .sync import apply_scan_to_checklist
 
         apply_scan_to_checklist(scan)
+        try:
+            alert_if_worse(scan)
+        except Exception:  # noqa: BLE001 - a mail server being down must not undo a finished scan
+            log.exception("could not send the alert for scan %s", scan.pk)
     return bool(won)
 
 

@@ -12,9 +12,10 @@ from apps.checklists.roadmap import STAGES
 from apps.checks.engine import scoring
 from apps.tenants.access import CONSULTANT_ROLES, get_client_for, get_scan_for, get_sprint_for
 
-from . import pipeline
+from . import pipeline, rescans
+from .forms import DailyRescanForm
 from .history import diff_scans
-from .models import ScanRun
+from .models import DailyRescan, ScanRun
 
 FINDINGS_SHOWN_LIVE = 200
 STAGE_NAMES = {number: name for number, name, _ in STAGES}
@@ -128,5 +129,20 @@ def client_scans(request, client_id):
     client, role = get_client_for(request, client_id)
     scans = list(client.scans.select_related("sprint", "requested_by")[:100])
     trend = [s.score for s in reversed(scans) if s.score is not None]
+    schedule = DailyRescan.objects.filter(client=client).first()
+    form = DailyRescanForm(initial={"enabled": bool(schedule and schedule.enabled)})
     return render(request, "checks/client_scans.html", {"client": client, "scans": scans, "trend": trend,
-                                                          "role": role})
+                                                          "role": role, "can_edit": role in CONSULTANT_ROLES,
+                                                          "schedule": schedule, "rescan_form": form})
+
+
+@login_required
+@require_POST
+def daily_rescan(request, client_id):
+    client, _ = get_client_for(request, client_id, consultant=True)
+    form = DailyRescanForm(request.POST)
+    if form.is_valid():  # a BooleanField accepts anything; unknown values read as "off"
+        enabled = form.cleaned_data["enabled"]
+        rescans.set_daily_rescan(client, enabled)
+        messages.success(request, "Daily re-scan is on." if enabled else "Daily re-scan is off.")
+    return redirect("checks:client_scans", client_id=client.pk)

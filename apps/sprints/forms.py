@@ -5,7 +5,7 @@ from django.core.validators import URLValidator
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.checklists.models import ChecklistTemplate, SprintItem
+from apps.checklists.models import SCAN_TO_ITEM_STATUS, ChecklistTemplate, SprintItem
 
 from .models import SPRINT_HOURS, Sprint
 
@@ -68,7 +68,27 @@ class SprintItemForm(forms.ModelForm):
     class Meta:
         model = SprintItem
         fields = SprintItem.EDITABLE_FIELDS
-        widgets = {"evidence_text": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"evidence_text": forms.Textarea(attrs={"rows": 3}),
+                   "override_reason": forms.Textarea(attrs={"rows": 2})}
+        labels = {"override_reason": "Override reason"}
+        help_texts = {"override_reason": "The scan sets this item's status. Say why yours differs, and later scans "
+                                         "keep it (showing any disagreement); empty it to let the scan decide again."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.check_id:  # a manual item: no scan to override
+            del self.fields["override_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "override_reason" not in self.fields or "status" not in self.changed_data:
+            return cleaned
+        status = cleaned.get("status")
+        agrees_with_scan = status and SCAN_TO_ITEM_STATUS.get(self.instance.scan_status) == status
+        if status and not agrees_with_scan and not cleaned.get("override_reason") \
+                and "override_reason" not in self.errors:
+            self.add_error("override_reason", "A scan checks this item: give a reason for changing its status.")
+        return cleaned
 
 
 class DecisionForm(forms.Form):

@@ -24,6 +24,16 @@ class WebApp:
 
     async def handle(self, reader, writer, *, scheme: str, server_ip: str):
         self.world.connections[server_ip] += 1
+        # Open connections now and the most ever open at once, per address (the pipeline's politeness tests).
+        open_now = self.world.open_connections
+        open_now[server_ip] += 1
+        self.world.peak_connections[server_ip] = max(self.world.peak_connections[server_ip], open_now[server_ip])
+        try:
+            await self._handle(reader, writer, scheme=scheme)
+        finally:
+            open_now[server_ip] -= 1
+
+    async def _handle(self, reader, writer, *, scheme: str):
         try:
             async with asyncio.timeout(10):
                 head = await reader.readuntil(b"\r\n\r\n")

@@ -45,6 +45,8 @@ class TestWorld:
         self._own_dir = directory is None
         self.dir = Path(directory or tempfile.mkdtemp(prefix="lr-testworld-"))
         self.connections: Counter[str] = Counter()
+        self.open_connections: Counter[str] = Counter()  # web servers: connections open right now, per address
+        self.peak_connections: Counter[str] = Counter()  # ... and the most open at once (reset it before measuring)
         self.dns = None
         self.dns_port = 0
         self.https_port = 0

@@ -114,3 +114,82 @@ def test_a_worker_killed_mid_scan_is_replaced_and_the_scan_completes_without_los
     assert _verdicts(done.findings.all()) == _verdicts(direct.findings)  # nothing lost, nothing twice
     assert done.parts_done == done.parts_total == ScanPart.objects.filter(scan=done).exclude(finished_at=None).count()
     assert done.failure_reason == ""
+
+
+@pytest.mark.worker
+def test_twenty_scans_at_once_complete_within_the_per_host_connection_limit(
+        cast, good_client, world_state, testworld, transactional_db):
+    from tests.testworld.zones import MAIN
+
+    only = ["http.", "tls."]
+    # Unlimited, one scan of this client alone opens more connections at once than the limit allows.
+    testworld.peak_connections.clear()
+    run_scan(pipeline.target_for_client(good_client), testworld.profile(), only)
+    assert testworld.peak_connections[MAIN] > 4, "the test world did not see parallel connections: nothing to limit"
+
+    env = {"LAUNCHREADY_TESTWORLD_STATE": str(world_state), "SCAN_HOST_CONCURRENCY": "4",
+           "SCAN_PART_CONNECTIONS": "2"}
+    worker = WorkerProcess(queues="scans", concurrency=4, extra_env=env).start()
+    testworld.peak_connections.clear()
+    try:
+        scans = [pipeline.start_scan(client=good_client, requested_by=cast.alice, only=only) for _ in range(20)]
+        ids = [s.pk for s in scans]
+        wait_for(lambda: ScanRun.objects.filter(pk__in=ids, state=ScanRun.DONE).count() == 20, timeout=150,
+                 interval=0.5, message=f"20 scans to finish\n{worker.log()}")
+    finally:
+        worker.stop()
+    assert 2 <= testworld.peak_connections[MAIN] <= 4
+    direct = _verdicts(run_scan(pipeline.target_for_client(good_client), testworld.profile(), only).findings)
+    for scan in ScanRun.objects.filter(pk__in=ids):
+        assert _verdicts(scan.findings.all()) == direct
+        assert scan.failure_reason == ""
+
+
+@pytest.mark.django_db
+def test_host_slots_are_limited_released_and_expire(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.SCAN_HOST_CONCURRENCY, settings.SCAN_PART_CONNECTIONS = 6, 3
+    assert pipeline.slots_per_host() == 2 and pipeline.connections_per_part() == 3
+    held = [pipeline.claim_host_slot("good.lrtest", holder) for holder in ("a", "b")]
+    assert sorted(held) == [0, 1]
+    assert pipeline.claim_host_slot("good.lrtest", "c") is None
+    assert pipeline.claim_host_slot("other.lrtest", "c") is not None  # another target has its own slots
+    pipeline.release_host_slot("good.lrtest", held[0], "somebody-else")  # only the holder can release
+    assert pipeline.claim_host_slot("good.lrtest", "c") is None
+    pipeline.release_host_slot("good.lrtest", held[0], "a")
+    assert pipeline.claim_host_slot("good.lrtest", "c") == held[0]
+    # A worker killed while holding a slot loses it when the lease expires.
+    later = timezone.now() + timedelta(seconds=settings.SCAN_HOST_LEASE_SECONDS + 1)
+    assert pipeline.claim_host_slot("good.lrtest", "d", now=later) is not None
+    with pytest.raises(pipeline.HostBusy):
+        pipeline.HostSlot("good.lrtest").acquire(wait=0.1)
+
+
+@pytest.mark.django_db
+def test_a_part_waiting_for_a_slot_is_not_published_again_by_beat(cast, good_client, world_state, settings, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.SCAN_HOST_CONCURRENCY, settings.SCAN_PART_CONNECTIONS = 1, 1
+    with django_capture_on_commit_callbacks(execute=False):
+        scan = pipeline.start_scan(client=good_client, requested_by=cast.alice, only=["http.hsts"])
+    part = scan.parts.first()
+    assert pipeline.claim_host_slot(good_client.domain, "another-part") is not None
+    with pytest.raises(pipeline.HostBusy):
+        pipeline.run_part(part.pk)
+    part.refresh_from_db()
+    assert part.waiting_at is not None and part.started_at is None
+    soon = timezone.now() + timedelta(seconds=settings.SCAN_PART_UNSTARTED_SECONDS / 2)
+    ScanRun.objects.filter(pk=scan.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    published = []
+    monkeypatch.setattr(pipeline, "dispatch", lambda ids: published.extend(ids) or True)
+    pipeline.redispatch_stalled(now=soon)
+    assert published and part.pk not in published  # never-started parts go again; the waiting one does not
+    published.clear()
+    pipeline.redispatch_stalled(now=timezone.now() + timedelta(seconds=settings.SCAN_PART_UNSTARTED_SECONDS + 1))
+    assert part.pk in published  # its waiting task went silent (lost with a broker): publish it again

@@ -19,7 +19,7 @@ def test_full_page_edit_saves_and_logs(cast, login, orbit_item):
 
     response = web.post(edit_url(orbit_item), {
         "status": "warn", "evidence_text": "Expires in 10 days", "evidence_link": "https://ci.example/run/42",
-        "owner": "Dana",
+        "owner": "Dana", "override_reason": "Checked by hand: renewal is scheduled",
     })
 
     assert response.status_code == 302
@@ -29,7 +29,8 @@ def test_full_page_edit_saves_and_logs(cast, login, orbit_item):
     assert orbit_item.evidence_link == "https://ci.example/run/42"
     entry = cast.orbit_sprint.activity.first()
     assert entry.actor == cast.bob
-    assert entry.text == "updated “TLS certificates valid and trusted”: status → warn, evidence, owner → Dana"
+    assert entry.text == ("updated “TLS certificates valid and trusted”: status → warn, evidence, owner → Dana, "
+                          "overrides the scan: Checked by hand: renewal is scheduled")
 
 
 def test_htmx_edit_swaps_the_row_and_updates_progress_out_of_band(cast, login, orbit_item):
@@ -39,7 +40,8 @@ def test_htmx_edit_swaps_the_row_and_updates_progress_out_of_band(cast, login, o
     assert "<html" not in form.content.decode() and 'hx-post="' in form.content.decode()
 
     response = web.post(edit_url(orbit_item), {"status": "pass", "evidence_text": "", "evidence_link": "",
-                                               "owner": ""}, HTTP_HX_REQUEST="true")
+                                               "owner": "", "override_reason": "Verified in the browser"},
+                        HTTP_HX_REQUEST="true")
 
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body
@@ -112,7 +114,8 @@ def test_malformed_values_get_field_errors(cast, login, orbit_item, data, field)
 def test_html_and_unicode_are_stored_and_escaped(cast, login, orbit_item):
     web = login(cast.bob)
     web.post(edit_url(orbit_item), {"status": "pass", "evidence_text": "<script>alert(1)</script> ✓ 証拠",
-                                    "owner": "Zoë <b>", "evidence_link": "https://例え.jp/パス"})
+                                    "owner": "Zoë <b>", "evidence_link": "https://例え.jp/パス",
+                                    "override_reason": "<i>checked</i> 手で"})
     item = SprintItem.objects.get(pk=orbit_item.pk)
     assert item.owner == "Zoë <b>" and item.evidence_link
     body = web.get(reverse("sprints:detail", args=[cast.orbit_sprint.pk])).content.decode()

@@ -1,0 +1,166 @@
+"""Benchmark: the scan pipeline, from "Run scan" to the first finding on screen, and its overhead over the engine.
+
+Run from the repository root: `python benchmarks/pipeline.py` (embedded broker), or with `REDIS_URL=redis://…/N`
+(real Redis; the database number is flushed of this benchmark's queues only). Everything else is its own: a
+temporary var dir (SQLite database, broker folders), the test world in a child process, the demo workspace, one
+Celery worker on the `scans` queue.
+
+- first_finding_ms: the consultant's POST to the sprint's "Run scan" (Django test client, real view) until the live
+  progress partial (the page htmx polls) lists a finding; median of FIRST_RUNS scans.
+- overhead_ratio: a full scan of the demo client NovaChat through Celery + the broker (start_scan → every part done
+  and finalized) divided by the same scan run directly by the engine in one process with the same politeness budget
+  (max_concurrency = SCAN_HOST_CONCURRENCY connections); medians of FULL_RUNS each.
+Last line: `pipeline first_finding_ms=… overhead_ratio=…` (then the figures it came from).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# The script's own folder must not come first: benchmarks/email.py would shadow the standard library's `email`.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+
+FIRST_RUNS = 5
+FULL_RUNS = 5
+WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "2"))
+
+
+def serve(state_path, ready, stop):
+    from tests.testworld import TestWorld
+
+    with TestWorld() as world:
+        world.write_state(state_path)
+        ready.set()
+        stop.wait(900)
+
+
+def main() -> None:
+    var = Path(tempfile.mkdtemp(prefix="lr-bench-pipeline-"))
+    state_path = var / "testworld.json"
+    os.environ.update({"LAUNCHREADY_VAR_DIR": str(var), "LAUNCHREADY_TESTWORLD_STATE": str(state_path),
+                       "LAUNCHREADY_TESTING": "1", "DJANGO_SETTINGS_MODULE": "launchready.settings"})
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.pop("DATABASE_URL", None)  # a database of its own, in the temporary var dir
+
+    ctx = multiprocessing.get_context("fork")  # before Django and its connections exist
+    ready, stop = ctx.Event(), ctx.Event()
+    world = ctx.Process(target=serve, args=(state_path, ready, stop), daemon=True)
+    world.start()
+    worker = None
+    try:
+        if not ready.wait(30):
+            raise SystemExit("the test world did not start")
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        call_command("demo", no_scan=True, stdout=open(os.devnull, "w"))  # noqa: SIM115 - discarded output
+        from tests.worker import WorkerProcess
+
+        worker = WorkerProcess(queues="scans", concurrency=WORKER_CONCURRENCY).start()
+        broker = "redis" if settings.REDIS_URL else "filesystem"
+        first_ms = measure_first_finding()
+        pipeline_s, direct_s, direct_unlimited_s, same = measure_overhead()
+        ratio = pipeline_s / direct_s
+        print(f"broker={broker} worker_concurrency={WORKER_CONCURRENCY} "
+              f"host_concurrency={settings.SCAN_HOST_CONCURRENCY} part_connections={settings.SCAN_PART_CONNECTIONS}")
+        print(f"first_finding_ms runs: {' '.join(f'{v:.0f}' for v in first_ms)}")
+        print(f"full scan: pipeline_s={pipeline_s:.3f} direct_s={direct_s:.3f} "
+              f"(direct without the politeness limit: {direct_unlimited_s:.3f}) same_findings={same}")
+        print(f"pipeline first_finding_ms={statistics.median(first_ms):.0f} overhead_ratio={ratio:.2f} "
+              f"pipeline_s={pipeline_s:.3f} direct_s={direct_s:.3f} broker={broker}")
+    finally:
+        if worker:
+            worker.stop()
+        stop.set()
+        world.join(5)
+
+
+def _wait(predicate, timeout, interval):
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"timed out after {timeout}s")
+
+
+def measure_first_finding() -> list[float]:
+    from django.test import Client as WebClient
+    from django.urls import reverse
+
+    from apps.checks.models import ScanRun
+    from apps.core.management.commands.demo import OWNER_EMAIL
+    from apps.sprints.models import Sprint
+    from apps.tenants.models import User
+
+    sprint = Sprint.objects.filter(client__domain="novachat.lrtest").first()
+    web = WebClient()
+    web.force_login(User.objects.get(email=OWNER_EMAIL))
+    run_url = reverse("checks:run_for_sprint", kwargs={"sprint_id": sprint.pk})
+    results = []
+    for _ in range(FIRST_RUNS):
+        started = time.perf_counter()
+        response = web.post(run_url)
+        assert response.status_code == 302, response.status_code
+        progress_url = response.url.rstrip("/") + "/progress/"
+
+        def finding_on_screen(url=progress_url):
+            return 'class="finding-feed"' in web.get(url, HTTP_HX_REQUEST="true").content.decode()
+
+        _wait(finding_on_screen, timeout=30, interval=0.01)
+        results.append((time.perf_counter() - started) * 1000)
+        scan_id = response.url.rstrip("/").rsplit("/", 1)[-1]
+        _wait(lambda sid=scan_id: ScanRun.objects.filter(pk=sid, state=ScanRun.DONE).exists(), 60, 0.05)
+    return results
+
+
+def measure_overhead() -> tuple[float, float, float, bool]:
+    from django.conf import settings
+
+    from apps.checks import pipeline
+    from apps.checks.engine import run_scan
+    from apps.checks.models import ScanRun
+    from apps.checks.profiles import get_profile
+    from apps.clients.models import Client
+
+    client = Client.objects.get(domain="novachat.lrtest")
+    target = pipeline.target_for_client(client)
+    profile = get_profile("testworld")
+    polite = profile.with_options(max_concurrency=settings.SCAN_HOST_CONCURRENCY)
+    run_scan(target, polite)  # warm both paths once (imports, certificate loading)
+    pipeline_runs, direct_runs, unlimited_runs, same = [], [], [], True
+    for i in range(FULL_RUNS + 1):
+        started = time.perf_counter()
+        scan = pipeline.start_scan(client=client)
+        done = _wait(lambda pk=scan.pk: ScanRun.objects.filter(pk=pk, state=ScanRun.DONE).first(), 120, 0.02)
+        elapsed = time.perf_counter() - started
+        started = time.perf_counter()
+        direct = run_scan(target, polite)
+        direct_elapsed = time.perf_counter() - started
+        started = time.perf_counter()
+        run_scan(target, profile)
+        unlimited_elapsed = time.perf_counter() - started
+        same = same and sorted((f.check_id, f.target, f.status) for f in done.findings.all()) == sorted(
+            (f.check, f.target, f.status) for f in direct.findings)
+        if i:  # the first round warms the worker's processes
+            pipeline_runs.append(elapsed)
+            direct_runs.append(direct_elapsed)
+            unlimited_runs.append(unlimited_elapsed)
+    return (statistics.median(pipeline_runs), statistics.median(direct_runs), statistics.median(unlimited_runs),
+            same)
+
+
+if __name__ == "__main__":
+    main()
