@@ -89,6 +89,7 @@ def _factories(cast):
         "invitation": lambda: invitation,
         "activityentry": lambda: cast.orbit_sprint.log(cast.alice, "did something"),
         "scanrun": lambda: _scan_for(orbit, cast.orbit_sprint),
+        "handoverpack": lambda: _pack_for(cast.orbit_sprint, cast.alice),
     }
     made = {}
 
@@ -111,6 +112,18 @@ def _scan_for(client, sprint):
     Finding.objects.create(scan=scan, check_id="http.hsts", target=client.domain, status="warn", severity="medium",
                            summary="HSTS max-age is short.")
     return scan
+
+
+def _pack_for(sprint, actor):
+    """An issued, rendered-looking pack (founders may download issued packs, so this is the strictest case)."""
+    from django.core.files.base import ContentFile
+
+    from apps.reports.models import HandoverPack
+
+    pack = HandoverPack.request_for(sprint, actor)
+    pack.pdf.save(f"{sprint.pk}/sweep.pdf", ContentFile(b"%PDF-1.7 sweep"), save=True)
+    pack.issue(actor, [])
+    return pack
 
 
 # Non-object parameters and the sample values used to build URLs.

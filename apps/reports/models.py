@@ -52,6 +52,18 @@ class HandoverPack(PublicModel):
     def __str__(self):
         return f"Handover pack v{self.version} of {self.sprint}"
 
+    @classmethod
+    def attach_issued(cls, sprints):
+        """Give each sprint `.issued_packs` (ready issued packs, newest first) with one query for all of them."""
+        sprints = list(sprints)
+        by_sprint = {sprint.pk: [] for sprint in sprints}
+        for pack in cls.objects.issued().filter(sprint__in=by_sprint.keys()):
+            if pack.is_ready:
+                by_sprint[pack.sprint_id].append(pack)
+        for sprint in sprints:
+            sprint.issued_packs = by_sprint[sprint.pk]
+        return sprints
+
     @property
     def label(self):
         return f"v{self.version}"

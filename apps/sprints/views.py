@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from apps.checklists.models import SprintItem
+from apps.reports.models import HandoverPack
 from apps.tenants.access import (
     CONSULTANT_ROLES,
     consultant_clients_of,
@@ -183,6 +184,7 @@ def portal(request):
     """A founder's own client(s): the current sprint's stages, items, evidence and decision — nothing else."""
     clients = founder_clients_of(request.user).select_related("workspace").order_by("name")
     current = Sprint.objects.current_for(clients)
+    HandoverPack.attach_issued(current.values())
     cards = [{"client": client, "sprint": current.get(client.pk)} for client in clients]
     workspace = cards[0]["client"].workspace if cards else None
     return render(request, "sprints/portal.html", {
