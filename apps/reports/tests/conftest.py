@@ -86,3 +86,9 @@ def handover_world(cast):
     fill_inventories(cast.orbit)
     cast.orbit_scan = make_scan(cast.orbit, cast.orbit_sprint)
     return cast
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Packs and logos written by these tests land in a throwaway MEDIA_ROOT."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
