@@ -171,3 +171,16 @@ def test_malformed_posts_to_the_issue_view_are_field_errors(handover_world, logi
         response = client.post(url, {"override_reason": value})
         assert response.status_code == 400
     assert HandoverPack.objects.get(pk=pack.pk).state == "draft"
+
+
+def test_the_scan_page_links_its_readiness_report(handover_world, login):
+    client = login(handover_world.bob)
+    page = client.get(reverse("checks:detail", kwargs={"scanrun_id": handover_world.orbit_scan.pk}))
+    assert reverse("reports:readiness", kwargs={"scanrun_id": handover_world.orbit_scan.pk}) in page.content.decode()
+
+
+def test_the_sprint_page_links_the_handover_pack(handover_world, login):
+    client = login(handover_world.bob)
+    sprint = handover_world.orbit_sprint
+    page = client.get(reverse("sprints:detail", kwargs={"sprint_id": sprint.pk}))
+    assert reverse("reports:handover", kwargs={"sprint_id": sprint.pk}) in page.content.decode()
