@@ -14,6 +14,7 @@ urlpatterns = [
     path("scans/", include("apps.checks.urls")),
     path("", include("apps.billing.urls")),
     path("inbound/", include("apps.inbound.urls")),
+    path("reports/", include("apps.reports.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -94,6 +94,7 @@ def _factories(cast):
         "scanrun": lambda: _scan_for(orbit, cast.orbit_sprint),
         "scoreorder": lambda: _score_order_for(cast.acme),
         "deliverytest": lambda: DeliveryTest.objects.create(sprint=cast.orbit_sprint),
+        "handoverpack": lambda: _pack_for(cast.orbit_sprint, cast.alice),
     }
     made = {}
 
@@ -123,6 +124,16 @@ def _score_order_for(workspace):
 
     return ScoreOrder.objects.create(workspace=workspace, domain="orbit-lead.example.com", email="lead@orbit.test",
                                      amount=4900, currency="usd", state=ScoreOrder.DONE)
+def _pack_for(sprint, actor):
+    """An issued, rendered-looking pack (founders may download issued packs, so this is the strictest case)."""
+    from django.core.files.base import ContentFile
+
+    from apps.reports.models import HandoverPack
+
+    pack = HandoverPack.request_for(sprint, actor)
+    pack.pdf.save(f"{sprint.pk}/sweep.pdf", ContentFile(b"%PDF-1.7 sweep"), save=True)
+    pack.issue(actor, [])
+    return pack
 
 
 # Non-object parameters and the sample values used to build URLs.

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from apps.checklists.models import SprintItem
+from apps.reports.models import HandoverPack
 from apps.tenants.access import (
     CONSULTANT_ROLES,
     consultant_clients_of,
@@ -184,6 +185,7 @@ def portal(request):
     clients = founder_clients_of(request.user).select_related("workspace").order_by("name")
     current = Sprint.objects.current_for(clients)
     prefetch_related_objects(list(current.values()), "client", "delivery_tests")  # the delivery test panels
+    HandoverPack.attach_issued(current.values())
     cards = [{"client": client, "sprint": current.get(client.pk)} for client in clients]
     workspace = cards[0]["client"].workspace if cards else None
     return render(request, "sprints/portal.html", {

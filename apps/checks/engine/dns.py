@@ -27,7 +27,8 @@ async def records(target, net, host):
         else:
             by_type[rdtype] = ans
             snapshot[rdtype] = ans.records
-    evidence = {"records": snapshot}
+    evidence = {"records": snapshot,
+                "ttls": {t: a.ttl for t, a in by_type.items() if a.records and a.ttl is not None}}
     if errors:
         evidence["errors"] = errors
     if not by_type:

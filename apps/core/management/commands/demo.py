@@ -103,6 +103,17 @@ class Command(BaseCommand):
             scan = pipeline.run_scan_inline(client=sprint.client, sprint=sprint, requested_by=owner)
             self.stdout.write(f"Scanned {sprint.client.domain}: score {scan.score} ({scan.grade}), "
                               f"{scan.decision.upper()}, {scan.findings.count()} findings")
+        self.issue_handover_pack(owner)
+
+    def issue_handover_pack(self, owner):
+        """The handed-over sprint gets an issued handover pack (once), rendered here rather than by a worker."""
+        from apps.reports.demo import issue_demo_pack
+        from apps.sprints.models import Sprint
+
+        sprint = Sprint.objects.filter(client__workspace__slug=WORKSPACE_SLUG, status=Sprint.HANDED_OVER).first()
+        pack = issue_demo_pack(sprint, owner) if sprint else None
+        if pack:
+            self.stdout.write(f"Issued the handover pack {pack.label} of {sprint.client.name} ({pack.pages} pages).")
 
     def verify_demo_clients(self):
         """NovaChat's TXT record is in the test world: one verification unlocks its active checks in the demo."""

@@ -1,0 +1,102 @@
+"""Handover pack screens: consultants preview, generate and issue; founders download issued packs."""
+
+import os
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.tenants.access import CONSULTANT_ROLES, get_scan_for, get_sprint_child_for, get_sprint_for
+
+from . import documents, tasks
+from .content import handover_context
+from .forms import IssuePackForm
+from .handover import complete
+from .models import HandoverPack
+
+
+def _page_context(sprint, role, form=None):
+    consultant = role in CONSULTANT_ROLES
+    packs = list(sprint.handover_packs.select_related("issued_by", "requested_by"))
+    if not consultant:
+        packs = [p for p in packs if p.is_issued and p.is_ready]
+    gaps = complete(sprint) if consultant else []
+    draft = next((p for p in packs if p.state == HandoverPack.DRAFT), None)
+    return {"sprint": sprint, "client": sprint.client, "packs": packs, "gaps": gaps, "can_edit": consultant,
+            "draft": draft, "issue_form": form or IssuePackForm(gaps=gaps)}
+
+
+@login_required
+def handover(request, sprint_id):
+    sprint, role = get_sprint_for(request, sprint_id)
+    return render(request, "reports/handover.html", _page_context(sprint, role))
+
+
+@login_required
+def preview(request, sprint_id):
+    """The pack as HTML, rendered now from the current data (what the next generate would print)."""
+    sprint, _ = get_sprint_for(request, sprint_id, consultant=True)
+    context = handover_context(sprint)
+    return render(request, "reports/preview.html", {**context, "pdf": False})
+
+
+@login_required
+@require_POST
+def generate(request, sprint_id):
+    sprint, _ = get_sprint_for(request, sprint_id, consultant=True)
+    pack = HandoverPack.request_for(sprint, request.user)
+    transaction.on_commit(lambda: tasks.generate_handover_pack.delay(str(pack.pk)))
+    messages.success(request, f"Generating handover pack {pack.label}: the PDF appears here in a few seconds.")
+    return redirect("reports:handover", sprint_id=sprint.pk)
+
+
+@login_required
+@require_POST
+def issue(request, handoverpack_id):
+    pack, role = get_sprint_child_for(request, HandoverPack, handoverpack_id, consultant=True)
+    sprint = pack.sprint
+    gaps = complete(sprint)
+    form = IssuePackForm(request.POST, gaps=gaps)
+    if pack.is_issued:
+        messages.info(request, f"{pack.label} is already issued; it cannot change. Generate a new version instead.")
+        return redirect("reports:handover", sprint_id=sprint.pk)
+    if form.is_valid():
+        try:
+            won = pack.issue(request.user, [g.summary for g in gaps], form.cleaned_data["override_reason"])
+        except ValidationError as exc:
+            form.add_error("override_reason", exc)
+        else:
+            if won:
+                transaction.on_commit(lambda: tasks.generate_handover_pack.delay(str(pack.pk)))
+                messages.success(request, f"Issued {pack.label}. The final PDF is being rendered.")
+            return redirect("reports:handover", sprint_id=sprint.pk)
+    return render(request, "reports/handover.html", _page_context(sprint, role, form=form), status=400)
+
+
+@login_required
+def download(request, handoverpack_id):
+    """Consultants download any rendered version; founders only issued ones (drafts are 404 to them)."""
+    pack, role = get_sprint_child_for(request, HandoverPack, handoverpack_id)
+    if not pack.pdf or (role not in CONSULTANT_ROLES and not (pack.is_issued and pack.is_ready)):
+        raise Http404
+    response = FileResponse(pack.pdf.open("rb"), as_attachment=True, filename=pack.download_name,
+                            content_type="application/pdf")
+    response["X-Content-SHA256"] = pack.sha256
+    return response
+
+
+@login_required
+def readiness_report(request, scanrun_id):
+    """The readiness report of one scan as a PDF (short: rendered in the request)."""
+    scan, _ = get_scan_for(request, scanrun_id)
+    if scan.state != scan.DONE:
+        raise Http404
+    rendered = documents.readiness_pdf(scan)
+    handle = open(rendered.path, "rb")  # noqa: SIM115 - FileResponse closes it
+    os.unlink(rendered.path)  # the open handle keeps the data readable; nothing is left behind on disk
+    return FileResponse(handle, as_attachment=True, filename=f"{scan.domain}-readiness.pdf",
+                        content_type="application/pdf")
