@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "apps.core",
     "apps.tenants",
     "apps.clients",
@@ -65,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -118,6 +122,15 @@ LOGIN_URL = "tenants:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "tenants:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
+# Login throttling (apps/tenants/throttle.py): failures per account and per IP within the lockout window.
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: trust only REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Two-factor (django-otp TOTP): the issuer name authenticator apps show; a pending second step expires.
+OTP_TOTP_ISSUER = "Launch Ready"
+TWO_FACTOR_PENDING_SECONDS = 5 * 60
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
 LANGUAGE_CODE = "en"
@@ -172,6 +185,11 @@ if not DEBUG and not TESTING:
 
 # --- Celery -----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache holds login-throttle counters, which every web process must share: Redis when there is one.
+# Tests keep the in-process cache (REDIS_URL is shared with other users of this Redis).
+if REDIS_URL and not TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": env.str("CACHE_URL", default=REDIS_URL)}}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # acks_late: a task is redelivered if its worker dies; the timeout must outlast the longest task.
