@@ -39,6 +39,15 @@ HISTORY_ONLY = {
     "apps/core/tests/test_request_id.py": (
         {"stripe_live", "database_url_local", "generic_secret"}, "made-up values, now built at run time"),
     "apps/core/logs.py": ({"private_key"}, "the log masker's PEM-header pattern, now split in two"),
+    # Seen in other branches' history (main after this branch started, the handover work); listed so merging
+    # them does not fail this test for values that are already gone from their files.
+    "apps/clients/tests/test_active_setup.py": (
+        {"credentials_in_url", "generic_secret", "database_url_local"},
+        "made-up tokens and URLs in an earlier version of the inventory tests"),
+    "apps/core/management/commands/demo.py": (
+        {"generic_secret"}, "the demo client's domain-verification token, served only by the test world"),
+    "apps/reports/tests/conftest.py": (
+        {"stripe_live"}, "a made-up key the handover-pack tests prove is never printed"),
 }
 
 
