@@ -19,6 +19,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 _SECRET_SHAPES = re.compile(
     r"(?P<keep>sk_live_|sk_test_|rk_live_|whsec_|ghp_|gho_|github_pat_|xox[abpr]-|AKIA|ASIA|sk-(?:proj-|ant-)?|"
     r"AIza|glpat-|eyJ)(?P<rest>[A-Za-z0-9_\-./+=]{8,})"
+    r"|(?P<link>/accounts/(?:password/reset/[^/\s\"']+|invitations|email/confirm)/)(?P<linktoken>[^/\s\"'?]{8,})"
     r"|(?P<url>[a-z][a-z0-9+.-]*://[^:/\s@]*:)(?P<urlpass>[^@\s/]+)@"
     r"|(?P<pkey>-----BEGIN [A-Z ]*PRIVATE" r" KEY-----)"  # split: the repository's own secret scan reads this file
     r"|(?P<cred>(?:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)(?P<value>[^\s&,;\"']{4,})",
@@ -30,6 +31,8 @@ def mask_secrets(text: str) -> str:
     def _mask(m):
         if m.group("pkey"):
             return "[private key redacted]"
+        if m.group("link"):  # emailed links: the token in the path is the credential
+            return f"{m.group('link')}[redacted]"
         if m.group("url"):
             return f"{m.group('url')}[redacted]@"
         if m.group("cred"):

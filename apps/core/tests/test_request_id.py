@@ -99,6 +99,17 @@ def test_errors_are_logged_with_context_but_without_the_body_or_secrets(client, 
     assert secret not in output and password not in output and "Bearer" not in output
 
 
+def test_tokens_in_emailed_link_paths_are_masked(client, db, log_output):
+    token = uuid.uuid4().hex
+    for link in (f"/accounts/password/reset/MQ/{token}-x/", f"/accounts/invitations/{token}/",
+                 f"/accounts/email/confirm/{token}:1abc:sig/"):
+        client.get(link, HTTP_X_REQUEST_ID="req-links-000001")
+    output = log_output.getvalue()
+    assert token not in output
+    assert "[redacted]" in output, output  # something was logged about those requests (a 404 at least)
+    assert mask_secrets(f"GET /accounts/password/reset/MQ/{token}/") == "GET /accounts/password/reset/MQ/[redacted]/"
+
+
 def test_mask_secrets_masks_common_token_shapes_and_credentials():
     # Built at run time so the repository's own secret scan (tests/test_repo_self_scan.py) has nothing to flag.
     stripe, db_pass, github = uuid.uuid4().hex, uuid.uuid4().hex[:12], uuid.uuid4().hex + "abcd"
