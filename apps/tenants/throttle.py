@@ -7,9 +7,12 @@ Counters live in the default cache: with several web processes it must be shared
 """
 
 import hashlib
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
+
+log = logging.getLogger(__name__)
 
 
 def _setting(name, default):
@@ -44,25 +47,37 @@ def _keys(email: str, ip: str):
     return keys
 
 
+# If the cache (Redis) is down, logins keep working unthrottled (django-otp's own per-device back-off still
+# applies to codes) rather than every login failing with a 500; the outage is logged.
 def is_locked(email: str, ip: str) -> bool:
     """True when the account or the IP has used up its failed attempts for this window."""
-    return any((cache.get(key) or 0) >= limit for key, limit in _keys(email, ip))
+    try:
+        return any((cache.get(key) or 0) >= limit for key, limit in _keys(email, ip))
+    except Exception as exc:  # noqa: BLE001 - any cache backend error
+        log.warning("login throttle unavailable, not enforced", extra={"error": type(exc).__name__})
+        return False
 
 
 def record_failure(email: str, ip: str) -> None:
     window = _setting("LOGIN_LOCKOUT_SECONDS", 15 * 60)
-    for key, _limit in _keys(email, ip):
-        # add() starts the window only once; incr() keeps the original expiry.
-        cache.add(key, 0, timeout=window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, timeout=window)
+    try:
+        for key, _limit in _keys(email, ip):
+            # add() starts the window only once; incr() keeps the original expiry.
+            cache.add(key, 0, timeout=window)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add() and incr()
+                cache.set(key, 1, timeout=window)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("login throttle unavailable, failure not counted", extra={"error": type(exc).__name__})
 
 
 def clear_account(email: str) -> None:
     if email:
-        cache.delete(_key("account", email.strip().lower()))
+        try:
+            cache.delete(_key("account", email.strip().lower()))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("login throttle unavailable, counter not cleared", extra={"error": type(exc).__name__})
 
 
 def locked_message() -> str:

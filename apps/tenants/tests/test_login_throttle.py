@@ -79,3 +79,15 @@ def test_client_ip_trusts_forwarded_for_only_as_far_as_configured_proxies(rf, se
 def test_the_admin_login_goes_through_the_throttled_login_page(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+@pytest.mark.django_db
+def test_logins_keep_working_when_the_cache_is_down(cast, client, settings, caplog):
+    # A Redis cache on a port nobody listens on: every cache call raises a connection error.
+    # (pytest-django's settings fixture sends setting_changed, which makes Django drop its cache connections.)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0",
+                                   "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    assert _attempt(client, "alice@acme.test", "wrong-password-1").status_code == 200
+    assert _attempt(client, "alice@acme.test", cast.password).status_code == 302
+    assert "login throttle unavailable" in caplog.text
