@@ -1,4 +1,4 @@
-"""CSRF sweep: every URL pattern refuses a POST without a CSRF token with 403.
+"""CSRF sweep: every URL pattern refuses a POST (or DELETE) without a CSRF token with 403.
 
 The sweep walks the whole URLconf (object URLs filled with the tenancy sweep's factories, other parameters with
 sample strings) and posts, without a token, both anonymously and as the workspace owner, using
@@ -55,12 +55,13 @@ def test_every_url_refuses_a_post_without_a_csrf_token(cast):
                 failures.append(f"{name}: csrf_exempt views need a CSRF_EXEMPT entry with a reason (and vice versa)")
             continue
         for who, client in (("anonymous", anonymous), ("owner", owner)):
-            response = client.post(url, {"name": "x", "email": "x@example.test"})
-            checked += 1
-            if response.status_code != 403:
-                failures.append(f"{name} ({who}) {url}: {response.status_code} without a CSRF token")
+            for method in ("post", "delete"):  # PUT and PATCH take the same path through CsrfViewMiddleware
+                response = getattr(client, method)(url, {"name": "x", "email": "x@example.test"})
+                checked += 1
+                if response.status_code != 403:
+                    failures.append(f"{name} ({who}) {method.upper()} {url}: {response.status_code} without a token")
     assert not failures, "\n".join(failures)
-    assert checked >= 60, f"only {checked} requests were checked"
+    assert checked >= 120, f"only {checked} requests were checked"
 
 
 @pytest.mark.django_db
