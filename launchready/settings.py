@@ -32,6 +32,9 @@ if not SECRET_KEY:
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or DEBUG=1 for local development."
         )
 
+# Key rotation (docs/operations.md): the previous key(s) still verify sessions, reset links and signed tokens.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -46,6 +49,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "apps.core",
     "apps.tenants",
     "apps.clients",
@@ -59,12 +65,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -118,6 +126,15 @@ LOGIN_URL = "tenants:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "tenants:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
+# Login throttling (apps/tenants/throttle.py): failures per account and per IP within the lockout window.
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: trust only REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Two-factor (django-otp TOTP): the issuer name authenticator apps show; a pending second step expires.
+OTP_TOTP_ISSUER = "Launch Ready"
+TWO_FACTOR_PENDING_SECONDS = 5 * 60
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
 LANGUAGE_CODE = "en"
@@ -169,9 +186,18 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a deliberate, hard-to-undo commitment for the whole domain and its subdomains: opt in
+        # with SECURE_HSTS_PRELOAD=1 once every subdomain serves HTTPS (docs/operations.md).
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- Celery -----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache holds login-throttle counters, which every web process must share: Redis when there is one.
+# Tests keep the in-process cache (REDIS_URL is shared with other users of this Redis).
+if REDIS_URL and not TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": env.str("CACHE_URL", default=REDIS_URL)}}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # acks_late: a task is redelivered if its worker dies; the timeout must outlast the longest task.
@@ -250,8 +276,10 @@ DEFAULT_NETWORK_PROFILE = env.str("LAUNCHREADY_DEFAULT_PROFILE", default="intern
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # One key=value line per record with the request/task id; secrets masked (apps/core/logs.py).
+    "formatters": {"kv": {"()": "apps.core.logs.KeyValueFormatter"}},
+    "filters": {"request_id": {"()": "apps.core.logs.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

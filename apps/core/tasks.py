@@ -1,8 +1,12 @@
+import logging
+
 from celery import shared_task
 from django.db.models import F
 from django.utils import timezone
 
 from .models import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(bind=True)
@@ -17,4 +21,5 @@ def heartbeat(self, marker=""):
         WorkerHeartbeat.objects.get_or_create(
             hostname=hostname, defaults={"last_seen": timezone.now(), "beats": 1, "queue": queue}
         )
+    log.info("heartbeat", extra={"marker": marker, "queue": queue})
     return marker

@@ -49,3 +49,14 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     exclude = ["token_hash"]
     raw_id_fields = ["workspace", "client", "invited_by", "accepted_by"]
+
+
+def _admin_login(request, extra_context=None):
+    """The admin logs in through the app's login page, so it gets the same throttling and two-factor step."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.urls import reverse
+
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("tenants:login"))
+
+
+admin.site.login = _admin_login

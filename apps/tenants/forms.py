@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, UnidentifiedImageError
 
+from . import throttle, two_factor
 from .models import ClientAccess, Invitation, LastOwnerError, Membership, User, Workspace
 
 PASSWORD_WIDGET = forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -36,6 +37,21 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean_username(self):
         # Accounts are stored lower-case (UserManager.create_user); people type their address however they like.
         return (self.cleaned_data.get("username") or "").strip().lower()
+
+    def clean(self):
+        # Throttled per account and per IP (apps/tenants/throttle.py); a locked login is refused before the
+        # password is checked, so the answer says nothing about whether the password was right.
+        email, ip = self.cleaned_data.get("username") or "", throttle.client_ip(self.request)
+        if throttle.is_locked(email, ip):
+            raise ValidationError(throttle.locked_message(), code="locked")
+        try:
+            data = super().clean()
+        except ValidationError:
+            if email and self.cleaned_data.get("password"):
+                throttle.record_failure(email, ip)
+            raise
+        throttle.clear_account(email)
+        return data
 
 
 class SignupForm(forms.Form):
@@ -250,3 +266,38 @@ class AcceptInvitationForm(forms.Form):
     def create_user(self):
         return User.objects.create_user(self.invitation.email, self.cleaned_data["password"],
                                         name=self.cleaned_data["name"])
+
+
+class TwoFactorCodeForm(forms.Form):
+    """A six-digit code from the authenticator app, or one of the recovery codes (each works once).
+
+    With `device`, only that device is tried (confirming an enrolment); otherwise every confirmed device of the user.
+    """
+
+    code = forms.CharField(max_length=20, label="Code",
+                           help_text="The 6-digit code from your authenticator app, or a recovery code.",
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text",
+                                                         "autofocus": True, "maxlength": 20}))
+
+    def __init__(self, user, data=None, device=None, locked=False):
+        super().__init__(data)
+        self.user, self.only_device, self.device, self.locked = user, device, None, locked
+
+    def clean_code(self):
+        code = "".join(ch for ch in self.cleaned_data["code"] if ch not in " -").lower()
+        if not (code.isascii() and (code.isdigit() and len(code) == 6 or code.isalnum() and len(code) == 8)):
+            raise ValidationError("Enter the 6-digit code, or an 8-character recovery code.")
+        return code
+
+    def clean(self):
+        code = self.cleaned_data.get("code")
+        if self.locked:  # throttled: refused before the code is even looked at
+            raise ValidationError(throttle.locked_message(), code="locked")
+        if code:
+            if self.only_device is not None:
+                self.device = self.only_device if self.only_device.verify_token(code) else None
+            else:
+                self.device = two_factor.verify(self.user, code)
+            if self.device is None:
+                self.add_error("code", "That code is not valid. Codes change every 30 seconds: try the current one.")
+        return self.cleaned_data

@@ -1,6 +1,7 @@
 import logging
 import smtplib
 
+import django_otp
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -12,9 +13,9 @@ from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from . import emails
+from . import emails, throttle, two_factor
 from .access import clients_of, get_client_for, get_invitation_for, get_workspace_for
 from .forms import (
     AcceptInvitationForm,
@@ -25,6 +26,7 @@ from .forms import (
     MemberRemovalForm,
     ProfileForm,
     SignupForm,
+    TwoFactorCodeForm,
     WorkspaceSettingsForm,
 )
 from .models import ClientAccess, Invitation, User
@@ -61,6 +63,94 @@ class LoginView(auth_views.LoginView):
     template_name = "tenants/login.html"
     authentication_form = EmailAuthenticationForm
 
+    def form_valid(self, form):
+        user = form.get_user()
+        if two_factor.is_enabled(user):
+            # The password was right; the session is not logged in until the second step (login_verify).
+            two_factor.start_pending(self.request, user, self.get_redirect_url())
+            return redirect("tenants:login_verify")
+        return super().form_valid(form)
+
+
+def login_verify(request):
+    """Second login step for users with two-factor on: a TOTP code or a recovery code."""
+    found = two_factor.pending(request)
+    if found is None:
+        two_factor.clear_pending(request)
+        messages.info(request, "Log in with your email and password first.")
+        return redirect("tenants:login")
+    user, backend, next_url = found
+    ip = throttle.client_ip(request)
+    locked = request.method == "POST" and throttle.is_locked(user.email, ip)
+    form = TwoFactorCodeForm(user, _data(request), locked=locked)
+    if request.method == "POST":
+        if form.is_valid():
+            two_factor.clear_pending(request)
+            throttle.clear_account(user.email)
+            login(request, user, backend=backend)
+            django_otp.login(request, form.device)
+            safe = url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure())
+            return redirect(next_url if next_url and safe else settings.LOGIN_REDIRECT_URL)
+        elif not locked:
+            throttle.record_failure(user.email, ip)
+    return render(request, "tenants/login_verify.html", {"form": form})
+
+
+# --- two-factor enrolment ---------------------------------------------------------------------------------------
+@login_required
+def two_factor_settings(request):
+    """Status page: turn two-factor on (shows the secret once), or off (needs a current code)."""
+    enabled = two_factor.is_enabled(request.user)
+    return render(request, "tenants/two_factor.html", {"enabled": enabled,
+                                                        "disable_form": TwoFactorCodeForm(request.user)})
+
+
+@login_required
+def two_factor_setup(request):
+    """POST: a new secret, shown in this response only, with the form that confirms the first code."""
+    if (refused := _only(request, "POST")) is not None:
+        return refused
+    if two_factor.is_enabled(request.user):
+        return redirect("tenants:two_factor")
+    device = two_factor.start_enrolment(request.user)
+    return render(request, "tenants/two_factor_setup.html", {
+        "secret": two_factor.secret_of(device), "qr_svg": two_factor.qr_svg(device),
+        "form": TwoFactorCodeForm(request.user)})
+
+
+@login_required
+def two_factor_confirm(request):
+    """POST a code from the new device: two-factor is on and the recovery codes are shown, once."""
+    if (refused := _only(request, "POST")) is not None:
+        return refused
+    device = two_factor.unconfirmed_device(request.user)
+    if device is None or two_factor.is_enabled(request.user):
+        return redirect("tenants:two_factor")
+    form = TwoFactorCodeForm(request.user, request.POST, device=device)
+    if not form.is_valid():
+        # The secret is not shown again: people who lost it start over.
+        return render(request, "tenants/two_factor_setup.html", {"form": form}, status=200)
+    codes = two_factor.confirm_enrolment(request.user, device)
+    django_otp.login(request, device)
+    logger.info("two-factor enabled", extra={"user_id": str(request.user.pk)})
+    return render(request, "tenants/two_factor_codes.html", {"codes": codes})
+
+
+@login_required
+def two_factor_disable(request):
+    if (refused := _only(request, "POST")) is not None:
+        return refused
+    if not two_factor.is_enabled(request.user):
+        return redirect("tenants:two_factor")
+    form = TwoFactorCodeForm(request.user, request.POST)
+    if not form.is_valid():
+        return render(request, "tenants/two_factor.html", {"enabled": True, "disable_form": form})
+    two_factor.disable(request.user)
+    logger.info("two-factor disabled", extra={"user_id": str(request.user.pk)})
+    messages.success(request, "Two-factor sign-in is off.")
+    return redirect("tenants:two_factor")
+
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     template_name = "tenants/password_change.html"
@@ -87,6 +177,14 @@ class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConf
     post_reset_login_backend = MODEL_BACKEND
     success_url = reverse_lazy("home")
     success_message = "Your password was reset and you are logged in."
+
+    def form_valid(self, form):
+        # A reset link proves the mailbox, not the second factor: users with two-factor log in again.
+        if two_factor.is_enabled(form.user):
+            self.post_reset_login = False
+            self.success_url = reverse_lazy("tenants:login")
+            self.success_message = "Your password was reset. Log in with it and your two-factor code."
+        return super().form_valid(form)
 
 
 # --- account and email change -----------------------------------------------------------------------------------

@@ -1,0 +1,93 @@
+import pytest
+from django.urls import reverse
+
+from apps.tenants import throttle
+
+LOGIN = reverse("tenants:login")
+
+
+def _attempt(client, email, password, ip="203.0.113.7"):
+    return client.post(LOGIN, {"username": email, "password": password}, REMOTE_ADDR=ip)
+
+
+@pytest.mark.django_db
+def test_an_account_is_locked_after_repeated_failures_even_for_the_right_password(cast, client, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    for _ in range(3):
+        response = _attempt(client, "alice@acme.test", "wrong-password-1")
+        assert response.status_code == 200 and "_auth_user_id" not in client.session
+    response = _attempt(client, "ALICE@acme.test", cast.password)
+    assert response.status_code == 200
+    assert "Too many failed attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_the_lock_is_per_account_other_accounts_still_log_in(cast, client, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    for _ in range(3):
+        _attempt(client, "alice@acme.test", "wrong-password-1")
+    response = _attempt(client, "bob@acme.test", cast.password)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(cast.bob.pk)
+
+
+@pytest.mark.django_db
+def test_an_ip_is_locked_after_failures_across_many_accounts(cast, client, settings):
+    settings.LOGIN_FAILURES_PER_IP = 4
+    for n in range(4):
+        _attempt(client, f"nobody{n}@spray.test", "wrong-password-1", ip="198.51.100.9")
+    refused = _attempt(client, "bob@acme.test", cast.password, ip="198.51.100.9")
+    assert "Too many failed attempts" in refused.content.decode()
+    allowed = _attempt(client, "bob@acme.test", cast.password, ip="198.51.100.10")
+    assert allowed.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_successful_login_resets_the_account_counter(cast, client, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    _attempt(client, "alice@acme.test", "wrong-password-1")
+    _attempt(client, "alice@acme.test", "wrong-password-1")
+    assert _attempt(client, "alice@acme.test", cast.password).status_code == 302
+    client.logout()
+    _attempt(client, "alice@acme.test", "wrong-password-1")
+    _attempt(client, "alice@acme.test", "wrong-password-1")
+    assert _attempt(client, "alice@acme.test", cast.password).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_lock_ends_with_its_window(cast, client, settings):
+    from django.core.cache import cache
+
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 2
+    _attempt(client, "alice@acme.test", "wrong-password-1")
+    _attempt(client, "alice@acme.test", "wrong-password-1")
+    assert throttle.is_locked("alice@acme.test", "")
+    cache.clear()  # what the window's expiry does
+    assert _attempt(client, "alice@acme.test", cast.password).status_code == 302
+
+
+def test_client_ip_trusts_forwarded_for_only_as_far_as_configured_proxies(rf, settings):
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5", REMOTE_ADDR="10.0.0.2")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert throttle.client_ip(request) == "10.0.0.2"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert throttle.client_ip(request) == "203.0.113.5"  # the spoofed left-hand entry is ignored
+
+
+@pytest.mark.django_db
+def test_the_admin_login_goes_through_the_throttled_login_page(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+@pytest.mark.django_db
+def test_logins_keep_working_when_the_cache_is_down(cast, client, settings, caplog):
+    # A Redis cache on a port nobody listens on: every cache call raises a connection error.
+    # (pytest-django's settings fixture sends setting_changed, which makes Django drop its cache connections.)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0",
+                                   "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    assert _attempt(client, "alice@acme.test", "wrong-password-1").status_code == 200
+    assert _attempt(client, "alice@acme.test", cast.password).status_code == 302
+    assert "login throttle unavailable" in caplog.text
