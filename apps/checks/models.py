@@ -81,12 +81,16 @@ class Finding(models.Model):
     evidence = models.JSONField(default=dict)
     remediation = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
+    # A check may report several findings on one target (each secret in a repository): they are told apart by
+    # their order within the part that produced them, so a retried part still cannot store one twice.
+    ordinal = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["check_id", "target"]
+        ordering = ["check_id", "target", "ordinal"]
         constraints = [
-            models.UniqueConstraint(fields=["scan", "check_id", "target"], name="one_finding_per_check_target")
+            models.UniqueConstraint(fields=["scan", "check_id", "target", "ordinal"],
+                                    name="one_finding_per_check_target_ordinal")
         ]
         indexes = [models.Index(fields=["scan", "status"])]
 

@@ -311,17 +311,23 @@ def record_part(part: ScanPart, findings: list[EngineFinding]) -> None:
     with transaction.atomic():
         if not ScanPart.objects.filter(pk=part.pk, finished_at=None).update(finished_at=timezone.now()):
             return  # another delivery of this part already recorded it
-        Finding.objects.bulk_create([_row(part.scan_id, f) for f in findings], ignore_conflicts=True)
+        Finding.objects.bulk_create(_rows(part.scan_id, findings), ignore_conflicts=True)
         ScanRun.objects.filter(pk=part.scan_id).update(parts_done=F("parts_done") + 1)
     scan = ScanRun.objects.get(pk=part.scan_id)
     if scan.parts_done >= scan.parts_total:
         finalize(scan)
 
 
-def _row(scan_id, f: EngineFinding) -> Finding:
-    return Finding(scan_id=scan_id, check_id=f.check, target=f.target[:500], status=f.status, severity=f.severity,
-                   summary=f.summary[:500], evidence=f.evidence, remediation=f.remediation,
-                   duration_ms=max(0, int(f.duration_ms)))
+def _rows(scan_id, findings: list[EngineFinding]) -> list[Finding]:
+    seen: dict[tuple[str, str], int] = {}
+    rows = []
+    for f in findings:
+        key = (f.check, f.target[:500])
+        seen[key] = seen.get(key, -1) + 1
+        rows.append(Finding(scan_id=scan_id, check_id=f.check, target=key[1], status=f.status, severity=f.severity,
+                            summary=f.summary[:500], evidence=f.evidence, remediation=f.remediation,
+                            duration_ms=max(0, int(f.duration_ms)), ordinal=seen[key]))
+    return rows
 
 
 def engine_findings(scan: ScanRun) -> list[EngineFinding]:
