@@ -53,7 +53,7 @@ def batches(items: list, size: int = BATCH_SIZE):
         yield items[i:i + size]
 
 
-def run_slots(slots: list[tuple], *, profile=None) -> dict:
+def run_slots(slots: list[tuple], *, profile=None, now: datetime | None = None) -> dict:
     """Probe claimed (monitor_id, slot) pairs, grouped by network profile, and record every outcome."""
     slot_of = {str(mid): slot for mid, slot in slots}
     monitors = list(Monitor.objects.select_related("client").filter(pk__in=slot_of.keys(), enabled=True))
@@ -64,7 +64,7 @@ def run_slots(slots: list[tuple], *, profile=None) -> dict:
     for name, group in by_profile.items():
         net_profile = profile or get_profile(name)
         outcomes.update(asyncio.run(probe_batch(net_profile, [ProbeSpec.of(m) for m in group])))
-    now = timezone.now()
+    now = now or timezone.now()
     for m in monitors:
         slot = slot_of[str(m.pk)]
         if isinstance(slot, str):
