@@ -12,6 +12,7 @@ urlpatterns = [
     path("sprints/", include("apps.sprints.urls")),
     path("checklists/", include("apps.checklists.urls")),
     path("scans/", include("apps.checks.urls")),
+    path("monitoring/", include("apps.monitoring.urls")),
     path("admin/", admin.site.urls),
 ]
 

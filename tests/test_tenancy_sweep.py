@@ -18,6 +18,7 @@ PUBLIC_PATTERNS = {
     "tenants:invitation_accept": "the token in the emailed link is the credential",
     "tenants:email_confirm": "the signed token in the emailed link is the credential",
     "tenants:password_reset_confirm": "Django's password-reset token is the credential",
+    "monitoring:status_page": "the opt-in public status page: its unguessable token is the address",
 }
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, its own permission system.
 
@@ -89,6 +90,8 @@ def _factories(cast):
         "invitation": lambda: invitation,
         "activityentry": lambda: cast.orbit_sprint.log(cast.alice, "did something"),
         "scanrun": lambda: _scan_for(orbit, cast.orbit_sprint),
+        "monitor": lambda: _monitor_for(orbit),
+        "alertchannel": lambda: _alert_channel_for(orbit),
     }
     made = {}
 
@@ -111,6 +114,21 @@ def _scan_for(client, sprint):
     Finding.objects.create(scan=scan, check_id="http.hsts", target=client.domain, status="warn", severity="medium",
                            summary="HSTS max-age is short.")
     return scan
+
+
+def _monitor_for(client):
+    from apps.monitoring.models import Monitor
+
+    return Monitor.objects.create(client=client, name="Homepage", url=f"https://{client.domain}/")
+
+
+def _alert_channel_for(client):
+    from apps.monitoring.models import AlertChannel
+
+    channel = AlertChannel(client=client, kind="email", name="On-call mail", owner="Ann")
+    channel.target = "oncall@orbit.example"
+    channel.save()
+    return channel
 
 
 # Non-object parameters and the sample values used to build URLs.

@@ -157,6 +157,11 @@ class Incident(PublicModel):
     def duration(self) -> timedelta:
         return (self.closed_at or timezone.now()) - self.opened_at
 
+    @property
+    def duration_text(self) -> str:
+        minutes = max(1, int(self.duration.total_seconds() // 60))
+        return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
 
 class AlertChannel(PublicModel):
     EMAIL, SLACK, WEBHOOK = "email", "slack", "webhook"
