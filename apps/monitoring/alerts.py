@@ -31,7 +31,8 @@ def deliver(attempt_id, now=None) -> AlertAttempt | None:
         return None
     attempt = AlertAttempt.objects.select_related("channel__client", "incident__monitor").get(pk=attempt_id)
     channel = attempt.channel
-    if not channel.enabled:
+    # A test alert is how a person checks a disabled channel again; real alerts skip it.
+    if not channel.enabled and attempt.event != AlertAttempt.TEST:
         return _finish(attempt, AlertAttempt.FAILED, f"channel disabled: {channel.disabled_reason}", now)
     incident = attempt.incident
     message = message_for(attempt.event, client=channel.client, monitor=incident.monitor if incident else None,
@@ -48,7 +49,7 @@ def deliver(attempt_id, now=None) -> AlertAttempt | None:
                                         number=attempt.number + 1, due_at=now + backoff(attempt.number + 1))
         return attempt
     if attempt.event == AlertAttempt.TEST:
-        AlertChannel.objects.filter(pk=channel.pk).update(verified_at=now)
+        AlertChannel.objects.filter(pk=channel.pk).update(verified_at=now, enabled=True, disabled_reason="")
     return _finish(attempt, AlertAttempt.SENT, "", now)
 
 
