@@ -214,7 +214,7 @@ CELERY_BEAT_SCHEDULE = {
     "finalize-overdue-scans": {"task": "apps.checks.tasks.finalize_overdue_scans", "schedule": 30.0},
     "redispatch-stalled-parts": {"task": "apps.checks.tasks.redispatch_stalled_parts", "schedule": 15.0},
     # Monitoring: one tick finds due monitors and due alert deliveries; rollups and pruning once a minute.
-    "monitoring-tick": {"task": "apps.monitoring.tasks.tick", "schedule": 5.0},
+    "monitoring-tick": {"task": "apps.monitoring.tasks.tick", "schedule": 2.0},
     "monitoring-rollup-and-prune": {"task": "apps.monitoring.tasks.rollup_and_prune", "schedule": 60.0},
 }
 # Fernet keys (comma-separated, newest first) for alert-channel secrets; empty: derived from SECRET_KEY (dev only).

@@ -19,7 +19,7 @@ def tick():
     return len(claimed)
 
 
-@shared_task(ignore_result=True, acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=100, time_limit=120)
 def probe_slots(slots):
     service.run_slots([(mid, slot) for mid, slot in slots])
 
