@@ -36,7 +36,7 @@ def deliver(attempt_id, now=None) -> AlertAttempt | None:
         return _finish(attempt, AlertAttempt.FAILED, f"channel disabled: {channel.disabled_reason}", now)
     incident = attempt.incident
     message = message_for(attempt.event, client=channel.client, monitor=incident.monitor if incident else None,
-                          incident=incident, owner=channel.owner)
+                          incident=incident, owner=channel.owner, notice=attempt.text)
     try:
         transport_for(channel).notify(message)
     except TransportError as exc:
@@ -45,7 +45,7 @@ def deliver(attempt_id, now=None) -> AlertAttempt | None:
         if exc.permanent:
             channel.disable(f"{exc.message} (attempt {attempt.number}, {now:%Y-%m-%d %H:%M} UTC)")
         elif attempt.number < AlertAttempt.MAX_ATTEMPTS:
-            AlertAttempt.objects.create(channel=channel, incident=incident, event=attempt.event,
+            AlertAttempt.objects.create(channel=channel, incident=incident, event=attempt.event, text=attempt.text,
                                         number=attempt.number + 1, due_at=now + backoff(attempt.number + 1))
         return attempt
     if attempt.event == AlertAttempt.TEST:

@@ -218,13 +218,14 @@ class AlertAttempt(models.Model):
 
     PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
     STATUSES = [(PENDING, "pending"), (SENDING, "sending"), (SENT, "sent"), (FAILED, "failed")]
-    DOWN, UP, TEST = "down", "up", "test"
-    EVENTS = [(DOWN, "down"), (UP, "up"), (TEST, "test")]
+    DOWN, UP, TEST, NOTICE = "down", "up", "test", "notice"
+    EVENTS = [(DOWN, "down"), (UP, "up"), (TEST, "test"), (NOTICE, "notice")]
     MAX_ATTEMPTS = 4
 
     channel = models.ForeignKey(AlertChannel, on_delete=models.CASCADE, related_name="attempts")
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
-    event = models.CharField(max_length=5, choices=EVENTS)
+    event = models.CharField(max_length=6, choices=EVENTS)
+    text = models.TextField(blank=True)  # notices only: certificate expiry, readiness regression
     number = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=8, choices=STATUSES, default=PENDING)
     due_at = models.DateTimeField(default=timezone.now, db_index=True)

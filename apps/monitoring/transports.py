@@ -32,9 +32,12 @@ class TransportError(Exception):
         self.permanent = permanent
 
 
-def message_for(event: str, *, client, monitor=None, incident=None, owner: str) -> dict:
+def message_for(event: str, *, client, monitor=None, incident=None, owner: str, notice: str = "") -> dict:
     """The words of an alert. Every alert names the person who owns the channel."""
-    if event == "test":
+    if event == "notice":
+        title = f"Notice for {client.name}"
+        text = f"{notice} Owner: {owner}."
+    elif event == "test":
         title = f"Test alert for {client.name}"
         text = f"This is a test alert from Launch Ready for {client.name}. Owner: {owner}."
     elif event == "down":

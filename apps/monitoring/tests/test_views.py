@@ -200,3 +200,19 @@ def test_the_public_status_page_is_opt_in_and_shows_no_internals(cast, login, cl
     login(cast.alice).post(toggle)
     client.logout()
     assert client.get(reverse("monitoring:status_page", kwargs={"token": page.token})).status_code == 404
+
+
+def test_a_test_alert_re_enables_a_channel_that_works_again(uptime_client, cast, login):
+    with Receiver() as slack:
+        channel = channel_for(uptime_client, slack.url)
+        channel.disable("the receiver answered 410")
+        login(cast.alice).post(reverse("monitoring:channel_test", kwargs={"alertchannel_id": channel.pk}))
+        assert len(slack.requests) == 1
+    channel.refresh_from_db()
+    assert channel.enabled and channel.disabled_reason == "" and channel.verified_at is not None
+
+
+def test_the_test_alert_button_only_posts(cast, login):
+    channel = channel_for(cast.orbit, "https://hooks.slack.example/x")
+    response = login(cast.alice).get(reverse("monitoring:channel_test", kwargs={"alertchannel_id": channel.pk}))
+    assert response.status_code == 405 and not AlertAttempt.objects.exists()
