@@ -69,7 +69,7 @@ def setup_monitors(n):
                                              defaults={"network_profile": "testworld"})
     start = timezone.now() + timedelta(seconds=2)
     Monitor.objects.bulk_create([
-        Monitor(client=client, name=f"m{i}", url="https://uptime.lrtest/ping", json_field="ok", timeout_seconds=10,
+        Monitor(client=client, name=f"m{i}", url=f"https://uptime.lrtest/ping?m={i}", json_field="ok", timeout_seconds=10,
                 next_due=start + timedelta(seconds=60 * i / n)) for i in range(n)], batch_size=1000)
     return start
 

@@ -76,6 +76,8 @@ def run_slots(slots: list[tuple], *, profile=None, now: datetime | None = None) 
 def record(monitor: Monitor, outcome: Outcome, *, slot: datetime, now: datetime | None = None) -> ProbeResult | None:
     now = now or timezone.now()
     with transaction.atomic():
+        # One writer per monitor at a time, so two workers finishing two slots cannot both open an incident.
+        list(Monitor.objects.select_for_update().filter(pk=monitor.pk).values_list("pk"))
         try:
             with transaction.atomic():
                 result = ProbeResult.objects.create(
@@ -95,7 +97,7 @@ def record(monitor: Monitor, outcome: Outcome, *, slot: datetime, now: datetime 
 
 def open_incident(monitor: Monitor, outcome: Outcome, now: datetime) -> Incident | None:
     """Open an incident on a confirmed failure (one per outage); alert each enabled channel once."""
-    if Incident.objects.select_for_update().filter(monitor=monitor, closed_at=None).exists():
+    if Incident.objects.filter(monitor=monitor, closed_at=None).exists():
         return None
     recent = Incident.objects.filter(monitor=monitor, closed_at__gte=now - FLAP_WINDOW).first()
     if recent is not None:  # flapping: the outage goes on, the people already know
