@@ -9,7 +9,7 @@ The measured process plays one worker plus the beat tick, without the broker: ev
 For each N it runs one full minute plus a margin and reports: schedule drift (result recorded − slot due) p95,
 whether every monitor was probed in the minute, and the CPU this process used (% of one core).
 
-Env: BENCH_SIZES (default "1000,2500,5000,7500,10000"), BENCH_SECONDS per size (default 70).
+Env: BENCH_SIZES (default "1000,2500,5000,7500,10000,12500,15000"), BENCH_SECONDS per size (default 70).
 Last line: `monitors max_monitors=… drift_p95_s=… cpu_pct=…`.
 """
 
@@ -42,7 +42,7 @@ from django.utils import timezone  # noqa: E402
 from apps.monitoring import service  # noqa: E402
 from apps.monitoring.models import Monitor, ProbeResult  # noqa: E402
 
-SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,2500,5000,7500,10000").split(",")]
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,2500,5000,7500,10000,12500,15000").split(",")]
 SECONDS = float(os.environ.get("BENCH_SECONDS", "70"))
 BATCH = 500
 
