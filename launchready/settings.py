@@ -241,7 +241,12 @@ CELERY_BEAT_SCHEDULE = {
     "redispatch-stalled-parts": {"task": "apps.checks.tasks.redispatch_stalled_parts", "schedule": 15.0},
     "billing-catch-up": {"task": "apps.billing.tasks.catch_up", "schedule": 60.0},
     "start-due-rescans": {"task": "apps.checks.tasks.start_due_rescans", "schedule": 300.0},
+    # Monitoring: one tick finds due monitors and due alert deliveries; rollups and pruning once a minute.
+    "monitoring-tick": {"task": "apps.monitoring.tasks.tick", "schedule": 2.0},
+    "monitoring-rollup-and-prune": {"task": "apps.monitoring.tasks.rollup_and_prune", "schedule": 60.0},
 }
+# Fernet keys (comma-separated, newest first) for alert-channel secrets; empty: derived from SECRET_KEY (dev only).
+MONITORING_ENCRYPTION_KEYS = env.list("MONITORING_ENCRYPTION_KEYS", default=[])
 SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 # A part not started this long after its scan was created, or started this long ago and unfinished, is published
 # again (its task was lost with a broker, or its worker died): see apps/checks/pipeline.redispatch_stalled.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("apps.billing.urls")),
     path("inbound/", include("apps.inbound.urls")),
     path("reports/", include("apps.reports.urls")),
+    path("monitoring/", include("apps.monitoring.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -20,6 +20,7 @@ PUBLIC_PATTERNS = {
     "tenants:password_reset_confirm": "Django's password-reset token is the credential",
     "billing:storefront": "a workspace's public self-serve page: it sells to anyone, the slug is no credential",
     "billing:score": "the long random token in the buyer's link is the credential",
+    "monitoring:status_page": "the opt-in public status page: its unguessable token is the address",
 }
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, its own permission system.
 
@@ -95,6 +96,8 @@ def _factories(cast):
         "scoreorder": lambda: _score_order_for(cast.acme),
         "deliverytest": lambda: DeliveryTest.objects.create(sprint=cast.orbit_sprint),
         "handoverpack": lambda: _pack_for(cast.orbit_sprint, cast.alice),
+        "monitor": lambda: _monitor_for(orbit),
+        "alertchannel": lambda: _alert_channel_for(orbit),
     }
     made = {}
 
@@ -134,6 +137,19 @@ def _pack_for(sprint, actor):
     pack.pdf.save(f"{sprint.pk}/sweep.pdf", ContentFile(b"%PDF-1.7 sweep"), save=True)
     pack.issue(actor, [])
     return pack
+def _monitor_for(client):
+    from apps.monitoring.models import Monitor
+
+    return Monitor.objects.create(client=client, name="Homepage", url=f"https://{client.domain}/")
+
+
+def _alert_channel_for(client):
+    from apps.monitoring.models import AlertChannel
+
+    channel = AlertChannel(client=client, kind="email", name="On-call mail", owner="Ann")
+    channel.target = "oncall@orbit.example"
+    channel.save()
+    return channel
 
 
 # Non-object parameters and the sample values used to build URLs.

@@ -25,6 +25,7 @@ from . import (
     chatbot,
     demo_sites,  # noqa: F401 - merges the demo clients' zones and sites on import
     email_zones,  # noqa: F401 - merges the email corpus into the DNS table and sites on import
+    monitor_sites,  # noqa: F401 - the switchable uptime endpoint of the monitoring tests
     zones,
 )
 from .dns_server import start_dns

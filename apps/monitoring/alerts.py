@@ -1,0 +1,65 @@
+"""Delivering alert attempts: claim a pending attempt by a conditional UPDATE, send it, record what happened,
+schedule the next attempt with backoff for a transient error, disable the channel on a permanent one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .models import AlertAttempt, AlertChannel
+from .transports import TransportError, message_for, transport_for
+
+BACKOFF_SECONDS = (0, 30, 120, 600)  # before attempt 1, 2, 3, 4
+
+
+def backoff(number: int) -> timedelta:
+    return timedelta(seconds=BACKOFF_SECONDS[min(number - 1, len(BACKOFF_SECONDS) - 1)])
+
+
+def due_attempt_ids(now=None, limit: int = 500) -> list:
+    now = now or timezone.now()
+    return list(AlertAttempt.objects.filter(status=AlertAttempt.PENDING, due_at__lte=now)
+                .values_list("id", flat=True)[:limit])
+
+
+def deliver(attempt_id, now=None) -> AlertAttempt | None:
+    """Send one pending attempt if we win its claim; returns it (None when someone else has it)."""
+    now = now or timezone.now()
+    if AlertAttempt.objects.filter(pk=attempt_id, status=AlertAttempt.PENDING).update(
+            status=AlertAttempt.SENDING) != 1:
+        return None
+    attempt = AlertAttempt.objects.select_related("channel__client", "incident__monitor").get(pk=attempt_id)
+    channel = attempt.channel
+    # A test alert is how a person checks a disabled channel again; real alerts skip it.
+    if not channel.enabled and attempt.event != AlertAttempt.TEST:
+        return _finish(attempt, AlertAttempt.FAILED, f"channel disabled: {channel.disabled_reason}", now)
+    incident = attempt.incident
+    message = message_for(attempt.event, client=channel.client, monitor=incident.monitor if incident else None,
+                          incident=incident, owner=channel.owner, notice=attempt.text)
+    try:
+        transport_for(channel).notify(message)
+    except TransportError as exc:
+        attempt.permanent = exc.permanent
+        _finish(attempt, AlertAttempt.FAILED, exc.message, now)
+        if exc.permanent:
+            channel.disable(f"{exc.message} (attempt {attempt.number}, {now:%Y-%m-%d %H:%M} UTC)")
+        elif attempt.number < AlertAttempt.MAX_ATTEMPTS:
+            AlertAttempt.objects.create(channel=channel, incident=incident, event=attempt.event, text=attempt.text,
+                                        number=attempt.number + 1, due_at=now + backoff(attempt.number + 1))
+        return attempt
+    if attempt.event == AlertAttempt.TEST:
+        AlertChannel.objects.filter(pk=channel.pk).update(verified_at=now, enabled=True, disabled_reason="")
+    return _finish(attempt, AlertAttempt.SENT, "", now)
+
+
+def _finish(attempt, status, error, now):
+    attempt.status, attempt.error, attempt.finished_at = status, error[:300], now
+    attempt.save(update_fields=["status", "error", "finished_at", "permanent"])
+    return attempt
+
+
+def send_test_alert(channel: AlertChannel) -> AlertAttempt:
+    """The "send test alert" button: one attempt, delivered now, so the person sees the result at once."""
+    attempt = AlertAttempt.objects.create(channel=channel, event=AlertAttempt.TEST)
+    return deliver(attempt.pk)

@@ -1,0 +1,133 @@
+"""Scheduling, recording and incidents: the plain functions the Celery tasks call.
+
+- `claim_due` finds due monitors by the indexed `next_due` and claims each slot with a conditional UPDATE of
+  next_due (healthchecks style): of two ticks racing, exactly one moves a given slot forward and dispatches it.
+- `run_slots` probes claimed monitors concurrently through the network profile and records the outcomes.
+- `record` turns a confirmed outcome into state, incidents and pending alert attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.checks.profiles import get_profile
+
+from .models import FLAP_WINDOW, AlertAttempt, AlertChannel, Incident, Monitor, ProbeResult
+from .probe import Outcome, ProbeSpec, probe_batch
+
+BATCH_SIZE = 100
+TICK_LIMIT = 20000
+
+
+def find_due(now: datetime, limit: int = TICK_LIMIT) -> list[tuple]:
+    """(id, next_due, interval) of every enabled, unpaused monitor whose slot has come."""
+    return list(Monitor.objects.filter(enabled=True, paused=False, next_due__lte=now)
+                .order_by("next_due").values_list("id", "next_due", "interval_seconds")[:limit])
+
+
+def claim(rows: list[tuple], now: datetime) -> list[tuple]:
+    """Claim each slot by moving next_due forward only if it is still the value we read; [(id, slot)] won."""
+    won = []
+    for monitor_id, due, interval in rows:
+        step = timedelta(seconds=interval)
+        following = due + step
+        if following <= now:  # missed slots (workers down) are skipped, not replayed in a burst
+            following = now + step
+        if Monitor.objects.filter(pk=monitor_id, next_due=due).update(next_due=following) == 1:
+            won.append((monitor_id, due))
+    return won
+
+
+def claim_due(now: datetime | None = None) -> list[tuple]:
+    now = now or timezone.now()
+    return claim(find_due(now), now)
+
+
+def batches(items: list, size: int = BATCH_SIZE):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def run_slots(slots: list[tuple], *, profile=None, now: datetime | None = None) -> dict:
+    """Probe claimed (monitor_id, slot) pairs, grouped by network profile, and record every outcome."""
+    slot_of = {str(mid): slot for mid, slot in slots}
+    monitors = list(Monitor.objects.select_related("client").filter(pk__in=slot_of.keys(), enabled=True))
+    by_profile = defaultdict(list)
+    for m in monitors:
+        by_profile[m.client.network_profile].append(m)
+    outcomes = {}
+    for name, group in by_profile.items():
+        net_profile = profile or get_profile(name)
+        outcomes.update(asyncio.run(probe_batch(net_profile, [ProbeSpec.of(m) for m in group])))
+    now = now or timezone.now()
+    for m in monitors:
+        slot = slot_of[str(m.pk)]
+        if isinstance(slot, str):
+            slot = datetime.fromisoformat(slot)
+        record(m, outcomes[m.pk], slot=slot, now=now)
+    return outcomes
+
+
+def record(monitor: Monitor, outcome: Outcome, *, slot: datetime, now: datetime | None = None) -> ProbeResult | None:
+    now = now or timezone.now()
+    with transaction.atomic():
+        # One writer per monitor at a time, so two workers finishing two slots cannot both open an incident.
+        list(Monitor.objects.select_for_update().filter(pk=monitor.pk).values_list("pk"))
+        try:
+            with transaction.atomic():
+                result = ProbeResult.objects.create(
+                    monitor=monitor, at=now, slot=slot, ok=outcome.ok, rechecked=outcome.rechecked,
+                    status_code=outcome.status_code, latency_ms=outcome.latency_ms, error=outcome.error)
+        except IntegrityError:  # this slot was already recorded (a redelivered task): do nothing twice
+            return None
+        Monitor.objects.filter(pk=monitor.pk).update(
+            state=Monitor.UP if outcome.ok else Monitor.DOWN, last_checked_at=now, last_latency_ms=outcome.latency_ms)
+        monitor.state = Monitor.UP if outcome.ok else Monitor.DOWN
+        if outcome.ok:
+            close_incident(monitor, now)
+        elif not monitor.in_maintenance(now):
+            open_incident(monitor, outcome, now)
+    return result
+
+
+def open_incident(monitor: Monitor, outcome: Outcome, now: datetime) -> Incident | None:
+    """Open an incident on a confirmed failure (one per outage); alert each enabled channel once."""
+    if Incident.objects.filter(monitor=monitor, closed_at=None).exists():
+        return None
+    recent = Incident.objects.filter(monitor=monitor, closed_at__gte=now - FLAP_WINDOW).first()
+    if recent is not None:  # flapping: the outage goes on, the people already know
+        Incident.objects.filter(pk=recent.pk).update(closed_at=None)
+        return None
+    incident = Incident.objects.create(monitor=monitor, opened_at=now, cause=outcome.error or "failed",
+                                       public_cause=outcome.public_cause or "unavailable")
+    queue_alerts(incident, AlertAttempt.DOWN, now)
+    return incident
+
+
+def close_incident(monitor: Monitor, now: datetime) -> Incident | None:
+    incident = Incident.objects.filter(monitor=monitor, closed_at=None).first()
+    if incident is None:
+        return None
+    if Incident.objects.filter(pk=incident.pk, closed_at=None).update(closed_at=now) != 1:
+        return None
+    incident.closed_at = now
+    # A re-opened flapping incident announced its recovery already; say so again only when it had been announced down
+    if not incident.alerts.filter(event=AlertAttempt.UP).exists():
+        queue_alerts(incident, AlertAttempt.UP, now)
+    return incident
+
+
+def queue_alerts(incident: Incident, event: str, now: datetime) -> list[AlertAttempt]:
+    channels = AlertChannel.objects.filter(client_id=incident.monitor.client_id, enabled=True)
+    attempts = [AlertAttempt.objects.create(channel=c, incident=incident, event=event, due_at=now) for c in channels]
+    if attempts:
+        from .tasks import deliver_alerts
+
+        ids = [a.pk for a in attempts]
+        transaction.on_commit(lambda: deliver_alerts.delay(ids))
+    return attempts

@@ -1,0 +1,171 @@
+"""Acceptance (issue 7) against the test world: the switchable uptime endpoint and local Slack/webhook receivers."""
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from apps.monitoring import alerts, service, storage
+from apps.monitoring.models import AlertAttempt, AlertChannel, Incident, Monitor, ProbeResult, Rollup
+from apps.monitoring.transports import sign
+from tests.testworld import monitor_sites
+from tests.testworld.monitor_sites import Receiver
+
+pytestmark = pytest.mark.django_db
+
+
+def make_channel(client, kind, target, owner="Dana On-call", secret=""):
+    channel = AlertChannel(client=client, kind=kind, name=f"{kind} channel", owner=owner)
+    channel.target = target
+    channel.secret = secret
+    channel.save()
+    return channel
+
+
+def test_down_opens_one_confirmed_incident_one_alert_per_channel_and_recovery_closes_it(ping_monitor, clock):
+    client = ping_monitor.client
+    with Receiver() as slack, Receiver() as hook:
+        make_channel(client, "slack", slack.url)
+        make_channel(client, "webhook", hook.url, secret="s3cret")
+
+        clock.cycle()
+        ping_monitor.refresh_from_db()
+        assert ping_monitor.state == Monitor.UP and not Incident.objects.exists()
+
+        monitor_sites.set_mode("down")
+        for _ in range(3):
+            clock.cycle()
+        incident = Incident.objects.get()
+        assert incident.closed_at is None and "HTTP 404" in incident.cause
+        assert ProbeResult.objects.filter(ok=False, rechecked=True).count() == 3  # every failure was re-checked
+        assert len(slack.requests) == 1 and len(hook.requests) == 1
+        assert "DOWN: Ping" in slack.json()[0]["text"] and "Owner: Dana On-call" in slack.json()[0]["text"]
+
+        request = hook.requests[0]
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        expected = sign("s3cret", headers["x-launchready-timestamp"], request["body"])
+        assert headers["x-launchready-signature"] == f"sha256={expected}"
+        assert hook.json()[0]["owner"] == "Dana On-call" and hook.json()[0]["event"] == "down"
+
+        monitor_sites.set_mode("up")
+        clock.cycle()
+        incident.refresh_from_db()
+        assert incident.closed_at == clock.now and incident.duration == timedelta(minutes=3)
+        assert [m["event"] for m in hook.json()] == ["down", "up"]
+        assert "back up after 3 min" in slack.json()[1]["text"]
+        assert AlertAttempt.objects.filter(status=AlertAttempt.SENT).count() == 4
+
+
+def test_a_flapping_endpoint_does_not_spam(ping_monitor, clock):
+    with Receiver() as slack:
+        make_channel(ping_monitor.client, "slack", slack.url)
+        monitor_sites.set_mode("flapping")  # every other request fails: the re-check always contradicts
+        for _ in range(4):
+            clock.cycle()
+        assert ProbeResult.objects.filter(rechecked=True).count() >= 1
+        assert not Incident.objects.exists() and slack.requests == []
+
+        # A real outage that comes and goes within the flap window re-opens the same incident, silently.
+        for mode in ("down", "up", "down", "up"):
+            monitor_sites.set_mode(mode)
+            clock.cycle()
+        assert Incident.objects.count() == 1
+        assert [m["text"].split(":")[0] for m in slack.json()] == ["*DOWN", "*UP"]
+
+
+def test_a_channel_answering_410_is_disabled_as_permanent(ping_monitor, clock):
+    with Receiver(statuses=[410]) as gone:
+        channel = make_channel(ping_monitor.client, "webhook", gone.url, secret="k")
+        monitor_sites.set_mode("down")
+        clock.cycle()
+        clock.cycle(minutes=30)
+        channel.refresh_from_db()
+        assert not channel.enabled and "410" in channel.disabled_reason
+        attempt = AlertAttempt.objects.get()  # no retry after a permanent error
+        assert attempt.status == AlertAttempt.FAILED and attempt.permanent
+        assert len(gone.requests) == 1
+
+
+def test_a_channel_answering_500_is_retried_with_backoff(ping_monitor, clock):
+    with Receiver(statuses=[500, 503]) as flaky:
+        channel = make_channel(ping_monitor.client, "slack", flaky.url)
+        monitor_sites.set_mode("down")
+        clock.cycle()
+        first = AlertAttempt.objects.get(number=1)
+        assert first.status == AlertAttempt.FAILED and not first.permanent and "500" in first.error
+        second = AlertAttempt.objects.get(number=2)
+        assert second.status == AlertAttempt.PENDING and second.due_at == clock.now + alerts.backoff(2)
+        for _ in range(4):  # minutes pass: attempt 2 (503) fails, attempt 3 waits its backoff, then gets through
+            clock.cycle()
+        assert list(AlertAttempt.objects.order_by("number").values_list("number", "status")) == [
+            (1, "failed"), (2, "failed"), (3, "sent")]
+        assert len(flaky.requests) == 3
+        channel.refresh_from_db()
+        assert channel.enabled
+
+
+def test_two_ticks_racing_dispatch_each_slot_once(uptime_client):
+    from django.utils import timezone
+
+    now = timezone.now()
+    for i in range(30):
+        Monitor.objects.create(client=uptime_client, name=f"m{i}", url=f"https://uptime.lrtest/{i}",
+                               next_due=now - timedelta(seconds=i))
+    first_reads, second_reads = service.find_due(now), service.find_due(now)  # both ticks read before either writes
+    won_by_second = service.claim(second_reads, now)
+    won_by_first = service.claim(first_reads, now)
+    assert len(won_by_second) == 30 and won_by_first == []
+    assert service.claim_due(now) == []  # the next tick at the same moment finds nothing due
+    assert Monitor.objects.filter(next_due__lte=now).count() == 0
+
+
+def test_a_redelivered_slot_is_recorded_once(ping_monitor, clock):
+    slots = clock.cycle()
+    service.run_slots(slots, now=clock.now)  # the same task delivered twice
+    assert ProbeResult.objects.count() == 1
+
+
+def test_storage_growth_is_bounded(ping_monitor, monkeypatch):
+    """Fifteen simulated days of minute probing, rolled up and pruned each hour: row counts stop growing."""
+    from django.utils import timezone
+
+    monkeypatch.setattr(storage, "RAW_RETENTION", timedelta(hours=6))
+    monkeypatch.setattr(storage, "MINUTE_RETENTION", timedelta(hours=6))
+    monkeypatch.setattr(storage, "HOUR_RETENTION", timedelta(days=3))
+    monkeypatch.setattr(storage, "DAY_RETENTION", timedelta(days=7))
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=15)
+    sizes = {}
+    for hour in range(15 * 24):
+        base = start + timedelta(hours=hour)
+        ProbeResult.objects.bulk_create([
+            ProbeResult(monitor=ping_monitor, at=base + timedelta(minutes=m), slot=base + timedelta(minutes=m),
+                        ok=m != 5, latency_ms=100 + m) for m in range(0, 60, 5)])
+        now = base + timedelta(hours=1)
+        storage.rollup(now)
+        storage.prune(now)
+        if hour % 24 == 23:
+            sizes[hour // 24] = (ProbeResult.objects.count(), Rollup.objects.count())
+    assert sizes[14] == sizes[10]  # steady state: nothing grows any more
+    assert ProbeResult.objects.count() <= 6 * 12 + 12
+    assert Rollup.objects.filter(period="hour").count() <= 3 * 24 + 1
+    assert Rollup.objects.filter(period="day").count() <= 8
+    day = Rollup.objects.filter(period="day").order_by("start")[1]
+    assert day.probes == 24 * 12 and day.failures == 24 and day.p95_ms == 155
+
+
+def test_secrets_are_encrypted_at_rest(uptime_client):
+    channel = make_channel(uptime_client, "webhook", "https://hooks.example/secret-path", secret="hmac-key")
+    stored = AlertChannel.objects.values("target_encrypted", "secret_encrypted").get(pk=channel.pk)
+    assert "secret-path" not in json.dumps(stored) and "hmac-key" not in json.dumps(stored)
+    fresh = AlertChannel.objects.get(pk=channel.pk)
+    assert fresh.target == "https://hooks.example/secret-path" and fresh.secret == "hmac-key"
+    assert fresh.target_hint == "https://hooks.example/…"
+
+
+def test_probes_go_through_the_address_guard(ping_monitor, testworld):
+    guarded = testworld.profile(allowed_networks=())  # the production guard: loopback is refused
+    slots = service.claim_due(ping_monitor.next_due + timedelta(seconds=1))
+    outcomes = service.run_slots(slots, profile=guarded)
+    outcome = outcomes[ping_monitor.pk]
+    assert not outcome.ok and outcome.error.startswith("refused_address")
+    assert outcome.public_cause == "unreachable" and "127." not in outcome.public_cause

@@ -1,0 +1,150 @@
+"""Alert transports, healthchecks style: each channel kind is a small class whose notify() raises
+TransportError(message, permanent=...). Permanent errors (410/404, a refused address) disable the channel;
+transient ones (5xx, timeouts) are retried with backoff by `apps.monitoring.alerts.deliver`.
+
+All HTTP goes through the engine's ScanNet (guarded connection to an address it has just checked); the POST itself
+is written here with h11 because ScanNet only fetches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from urllib.parse import urlsplit
+
+import h11
+from django.conf import settings
+from django.core.mail import send_mail
+
+from apps.checks.engine.net import NetError, ScanNet, verified_context
+from apps.checks.profiles import get_profile
+
+POST_TIMEOUT = 10.0
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+def message_for(event: str, *, client, monitor=None, incident=None, owner: str, notice: str = "") -> dict:
+    """The words of an alert. Every alert names the person who owns the channel."""
+    if event == "notice":
+        title = f"Notice for {client.name}"
+        text = f"{notice} Owner: {owner}."
+    elif event == "test":
+        title = f"Test alert for {client.name}"
+        text = f"This is a test alert from Launch Ready for {client.name}. Owner: {owner}."
+    elif event == "down":
+        title = f"DOWN: {monitor.name} ({client.name})"
+        text = f"{monitor.name} ({monitor.url}) is down since {incident.opened_at:%Y-%m-%d %H:%M} UTC: " \
+               f"{incident.cause}. Owner: {owner}."
+    else:
+        minutes = max(1, int(incident.duration.total_seconds() // 60))
+        title = f"UP: {monitor.name} ({client.name})"
+        text = f"{monitor.name} ({monitor.url}) is back up after {minutes} min (cause: {incident.cause}). " \
+               f"Owner: {owner}."
+    return {"event": event, "title": title, "text": text, "owner": owner, "client": client.name,
+            "monitor": monitor.name if monitor else None, "url": monitor.url if monitor else None,
+            "incident": str(incident.pk) if incident else None}
+
+
+class Transport:
+    def __init__(self, channel):
+        self.channel = channel
+
+    def notify(self, message: dict) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class EmailTransport(Transport):
+    def notify(self, message):
+        try:
+            send_mail(message["title"], message["text"], settings.DEFAULT_FROM_EMAIL, [self.channel.target])
+        except OSError as exc:
+            raise TransportError(f"mail server: {exc}") from None
+
+
+class HttpTransport(Transport):
+    def payload(self, message: dict) -> tuple[bytes, dict]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def notify(self, message):
+        body, headers = self.payload(message)
+        profile = get_profile(self.channel.client.network_profile)
+        status = asyncio.run(post(profile, self.channel.target, body, headers))
+        if status in (404, 410):
+            raise TransportError(f"the receiver answered {status}: the hook is gone", permanent=True)
+        if status >= 500:
+            raise TransportError(f"the receiver answered {status}")
+        if status >= 400:
+            raise TransportError(f"the receiver rejected the alert ({status})", permanent=True)
+
+
+class SlackTransport(HttpTransport):
+    def payload(self, message):
+        return json.dumps({"text": f"*{message['title']}*\n{message['text']}"}).encode(), {}
+
+
+class WebhookTransport(HttpTransport):
+    def payload(self, message):
+        body = json.dumps(message, sort_keys=True).encode()
+        timestamp = str(int(time.time()))
+        signature = sign(self.channel.secret, timestamp, body)
+        return body, {"X-LaunchReady-Timestamp": timestamp, "X-LaunchReady-Signature": f"sha256={signature}"}
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>": a receiver recomputes it and rejects stale timestamps."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+TRANSPORTS = {"email": EmailTransport, "slack": SlackTransport, "webhook": WebhookTransport}
+
+
+def transport_for(channel) -> Transport:
+    return TRANSPORTS[channel.kind](channel)
+
+
+async def post(profile, url: str, body: bytes, headers: dict) -> int:
+    """POST through ScanNet.open (resolution + address guard); returns the status code or raises TransportError."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TransportError(f"not an http(s) URL: {url!r}", permanent=True)
+    net = ScanNet(profile)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    tls = verified_context(profile.ca_bundle) if parts.scheme == "https" else None
+    try:
+        async with asyncio.timeout(POST_TIMEOUT):
+            reader, writer, _ip = await net.open(parts.hostname, port, tls=tls)
+            try:
+                conn = h11.Connection(h11.CLIENT)
+                target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+                request = h11.Request(method="POST", target=target, headers=[
+                    ("Host", parts.netloc.rsplit("@", 1)[-1]), ("User-Agent", profile.user_agent),
+                    ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                    ("Connection", "close"), *headers.items()])
+                writer.write(conn.send(request) + conn.send(h11.Data(data=body)) + conn.send(h11.EndOfMessage()))
+                await writer.drain()
+                while True:
+                    event = conn.next_event()
+                    if event is h11.NEED_DATA:
+                        conn.receive_data(await reader.read(65536))
+                    elif isinstance(event, h11.Response):
+                        return event.status_code
+                    elif isinstance(event, h11.ConnectionClosed):
+                        raise TransportError("the receiver closed the connection without answering")
+            finally:
+                writer.transport.abort()
+    except TimeoutError:
+        raise TransportError(f"no answer within {POST_TIMEOUT:g} s") from None
+    except h11.RemoteProtocolError as exc:
+        raise TransportError(f"the receiver did not answer with valid HTTP: {exc}") from None
+    except NetError as exc:
+        # A refused address will stay refused; DNS or connection trouble may pass.
+        raise TransportError(exc.reason, permanent=exc.kind in ("refused_address", "bad_url", "nxdomain")) from None
