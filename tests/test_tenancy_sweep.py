@@ -20,6 +20,7 @@ PUBLIC_PATTERNS = {
     "tenants:password_reset_confirm": "Django's password-reset token is the credential",
     "billing:storefront": "a workspace's public self-serve page: it sells to anyone, the slug is no credential",
     "billing:score": "the long random token in the buyer's link is the credential",
+    "reports:score_pdf": "the self-serve buyer's unguessable order token is the credential (as billing:score)",
     "monitoring:status_page": "the opt-in public status page: its unguessable token is the address",
 }
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, its own permission system.

@@ -222,11 +222,12 @@ def handover_context(pack_or_sprint, *, now=None) -> dict:
     }
 
 
-def readiness_context(scan, *, now=None) -> dict:
-    """The shorter readiness report of one scan (also for self-serve scans without a client)."""
+def readiness_context(scan, *, now=None, workspace=None) -> dict:
+    """The shorter readiness report of one scan (also for self-serve scans without a client: then the workspace
+    whose self-serve page sold it brands it, when given)."""
     findings = findings_of(scan)
     client = scan.client
-    workspace = client.workspace if client else None
+    workspace = client.workspace if client else workspace
     summary = scan_summary(scan, findings)
     summary["perf_chart"] = latency_chart(summary["perf"])
     return {

@@ -19,8 +19,8 @@ def handover_html(pack_or_sprint, **context_overrides) -> str:
     return html_for(DOCUMENT, {**context, "body": "reports/_handover_body.html"})
 
 
-def readiness_html(scan) -> str:
-    return html_for(DOCUMENT, {**readiness_context(scan), "body": "reports/_readiness_body.html"})
+def readiness_html(scan, workspace=None) -> str:
+    return html_for(DOCUMENT, {**readiness_context(scan, workspace=workspace), "body": "reports/_readiness_body.html"})
 
 
 def generate_pack(pack_id) -> bool:
@@ -50,6 +50,6 @@ def generate_pack(pack_id) -> bool:
     return True
 
 
-def readiness_pdf(scan) -> Rendered:
+def readiness_pdf(scan, workspace=None) -> Rendered:
     """The readiness report of one scan, as a temporary file the caller deletes."""
-    return render_pdf(readiness_html(scan))
+    return render_pdf(readiness_html(scan, workspace))

@@ -11,4 +11,5 @@ urlpatterns = [
     path("packs/<uuid:handoverpack_id>/issue/", views.issue, name="issue"),
     path("packs/<uuid:handoverpack_id>/download/", views.download, name="download"),
     path("scans/<uuid:scanrun_id>/readiness.pdf", views.readiness_report, name="readiness"),
+    path("score/<str:token>/readiness.pdf", views.score_pdf, name="score_pdf"),
 ]

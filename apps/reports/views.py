@@ -10,7 +10,13 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.tenants.access import CONSULTANT_ROLES, get_scan_for, get_sprint_child_for, get_sprint_for
+from apps.tenants.access import (
+    CONSULTANT_ROLES,
+    get_scan_for,
+    get_score_by_token,
+    get_sprint_child_for,
+    get_sprint_for,
+)
 
 from . import documents, tasks
 from .content import handover_context
@@ -95,7 +101,19 @@ def readiness_report(request, scanrun_id):
     scan, _ = get_scan_for(request, scanrun_id)
     if scan.state != scan.DONE:
         raise Http404
-    rendered = documents.readiness_pdf(scan)
+    return _pdf_response(scan)
+
+
+def score_pdf(request, token):
+    """A self-serve buyer's readiness report: the order's unguessable token is the credential (no account)."""
+    order = get_score_by_token(token)
+    if order.scan is None or order.scan.state != order.scan.DONE:
+        raise Http404
+    return _pdf_response(order.scan, workspace=order.workspace)
+
+
+def _pdf_response(scan, workspace=None):
+    rendered = documents.readiness_pdf(scan, workspace)
     handle = open(rendered.path, "rb")  # noqa: SIM115 - FileResponse closes it
     os.unlink(rendered.path)  # the open handle keeps the data readable; nothing is left behind on disk
     return FileResponse(handle, as_attachment=True, filename=f"{scan.domain}-readiness.pdf",

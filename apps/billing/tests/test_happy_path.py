@@ -66,3 +66,10 @@ def test_from_order_to_a_finished_score_page(shop, world_state):
     assert order.state == ScoreOrder.DONE
     (message,) = mail.outbox
     assert message.to == ["founder@good.example"] and order.access_token in message.body
+    # ... and the readiness report PDF, branded with the workspace whose page sold it, by the same token
+    pdf_url = reverse("reports:score_pdf", kwargs={"token": order.access_token})
+    assert pdf_url in page
+    pdf = shop.client.get(pdf_url)
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert shop.client.get(reverse("reports:score_pdf", kwargs={"token": "x" * 43})).status_code == 404
