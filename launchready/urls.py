@@ -12,6 +12,9 @@ urlpatterns = [
     path("sprints/", include("apps.sprints.urls")),
     path("checklists/", include("apps.checklists.urls")),
     path("scans/", include("apps.checks.urls")),
+    path("deploys/", include("apps.deploys.urls")),
+    path("api/v1/", include("apps.deploys.api_urls")),
+    path("api/", include("apps.deploys.schema_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -89,6 +89,8 @@ def _factories(cast):
         "invitation": lambda: invitation,
         "activityentry": lambda: cast.orbit_sprint.log(cast.alice, "did something"),
         "scanrun": lambda: _scan_for(orbit, cast.orbit_sprint),
+        "deploytoken": lambda: _deploy_token_for(orbit),
+        "deploy": lambda: _deploy_for(orbit, cast.orbit_sprint),
     }
     made = {}
 
@@ -111,6 +113,18 @@ def _scan_for(client, sprint):
     Finding.objects.create(scan=scan, check_id="http.hsts", target=client.domain, status="warn", severity="medium",
                            summary="HSTS max-age is short.")
     return scan
+
+
+def _deploy_token_for(client):
+    from apps.deploys.models import DeployToken
+
+    return DeployToken.issue(client=client, environment="production")[0]
+
+
+def _deploy_for(client, sprint):
+    from apps.deploys.models import Deploy
+
+    return Deploy.objects.create(client=client, sprint=sprint, environment="production", version="v1")
 
 
 # Non-object parameters and the sample values used to build URLs.

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from apps.checks.engine import Finding as EngineFinding
@@ -25,6 +26,9 @@ from apps.checks.profiles import get_profile
 from .models import Finding, ScanPart, ScanRun
 
 log = logging.getLogger(__name__)
+
+# Sent once per scan, after it is scored and its checklist items are updated (the deploy gate concludes here).
+scan_finalized = Signal()
 
 
 class QueueUnavailable(Exception):
@@ -191,6 +195,7 @@ def finalize(scan: ScanRun, *, reason: str = "") -> bool:
         from .sync import apply_scan_to_checklist
 
         apply_scan_to_checklist(scan)
+        scan_finalized.send(sender=ScanRun, scan=scan)
     return bool(won)
 
 
