@@ -59,7 +59,7 @@ def record(*, client, environment, version, changelog_url="", token=None, user=N
 def start_smoke(deploy: Deploy, *, wait: int | None) -> Deploy:
     """Run the smoke scan: inline when the caller waits for the verdict, through the workers otherwise."""
     target = pipeline.target_for_client(deploy.client)
-    target.options["smoke_chat"] = True  # the client's CI asked for this exchange with its own token
+    target.options["deploy_smoke"] = True  # deploy.smoke runs only in a deploy's scan (see engine/smoke.py)
     kwargs = dict(client=deploy.client, sprint=deploy.sprint, requested_by=deploy.requested_by,
                   only=SMOKE_CHECKS, target=target)
     if wait:

@@ -6,9 +6,10 @@ endpoint that is not declared is a warning (nothing to prove the deploy by). Eac
 real streamed exchange judged exactly like perf.chat_stream (apps/checks/engine/chat_stream.classify): a stalled,
 silent or broken stream fails the smoke test; an answer that does not stream is only a warning here.
 
-A handful of requests (no load), so the check is passive. The chat exchange runs only when the Target option
-`smoke_chat` is set: the deploy API sets it (the founder's CI called us with the client's deploy token, which is
-consent), while a consultant's full passive scan does not talk to a chatbot (perf.chat_stream and ai.* are active).
+The check belongs to a deploy: it runs only when the Target option `deploy_smoke` is set, which the deploy API
+(apps/deploys) does for the scan that follows each reported deploy — the founder's CI called us with the client's
+deploy token, which is also consent for the one chat exchange. In any other scan it reports nothing, so full
+passive scans neither change their score nor talk to a chatbot (perf.chat_stream and ai.* are active checks).
 """
 
 from __future__ import annotations
@@ -81,14 +82,15 @@ async def smoke_chat(target, net, url: str):
                         severity="medium" if status == "warn" else None)
 
 
-@check(CHECK, scope="target", family="smoke")
+@check(CHECK, scope="target", family="deploy")
 async def deploy_smoke(target, net):
+    if not target.option("deploy_smoke", False):
+        return []
     jobs = []
     for kind in PAGE_KINDS:
         urls = target.endpoints.get(kind) or ([f"https://{target.domain}/"] if kind == "homepage" else [])
         jobs += [smoke_page(target, net, kind, url) for url in urls]
-    if target.option("smoke_chat", False):
-        jobs += [smoke_chat(target, net, url) for url in target.endpoints.get("chat", [])]
+    jobs += [smoke_chat(target, net, url) for url in target.endpoints.get("chat", [])]
     findings = list(await asyncio.gather(*jobs))
     for kind in ("login", "health"):
         if not target.endpoints.get(kind):
