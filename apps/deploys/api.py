@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,6 +24,9 @@ from .serializers import DeployAnswer, DeployRequest, ErrorAnswer, ReadinessAnsw
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
     description="Any string up to 120 characters; a retried call with the same key records nothing new.")
+WAIT_QUERY = OpenApiParameter(
+    "wait", int, OpenApiParameter.QUERY, required=False,
+    description=f"Same as the body field `wait` (0–{gate.MAX_WAIT_S} s); the body wins when both are given.")
 ERRORS = {400: OpenApiResponse(description="Field errors: {field: [messages]}"),
           401: OpenApiResponse(ErrorAnswer, description="Missing, unknown or revoked token"),
           404: OpenApiResponse(ErrorAnswer, description="No such object for this token"),
@@ -41,6 +45,14 @@ def deploy_answer(deploy: Deploy) -> dict:
     }
 
 
+def body_with_wait(request):
+    """The request body, with `?wait=N` from the query string when the body has no `wait`."""
+    data = request.data
+    if isinstance(data, dict) and "wait" not in data and "wait" in request.query_params:
+        data = {**(data.dict() if hasattr(data, "dict") else data), "wait": request.query_params["wait"]}
+    return data
+
+
 def idempotency_key(request) -> str:
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 120:
@@ -51,6 +63,7 @@ def idempotency_key(request) -> str:
 class GateView(APIView):
     authentication_classes = [DeployTokenAuthentication, SessionAuthentication]
     throttle_classes = [DeployTokenRateThrottle]
+    renderer_classes = [JSONRenderer]  # JSON only: the browsable reference is /api/docs/
 
     @property
     def token(self) -> DeployToken | None:
@@ -65,7 +78,7 @@ class GateView(APIView):
 
 
 class DeployCollection(GateView):
-    @extend_schema(operation_id="report_deploy", request=DeployRequest, parameters=[IDEMPOTENCY_HEADER],
+    @extend_schema(operation_id="report_deploy", request=DeployRequest, parameters=[IDEMPOTENCY_HEADER, WAIT_QUERY],
                    responses={200: DeployAnswer, 201: DeployAnswer, **ERRORS},
                    summary="Report a deploy and run its smoke test",
                    description="Records the deploy on the token's client (and its active sprint) and runs the "
@@ -73,7 +86,7 @@ class DeployCollection(GateView):
     def post(self, request):
         if self.token is None:
             raise NotAuthenticated("Send the deploy token: Authorization: Bearer lrdt_…")
-        data = DeployRequest(data=request.data)
+        data = DeployRequest(data=body_with_wait(request))
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         if fields["environment"] != self.token.environment:
@@ -110,11 +123,11 @@ class DeployRollback(GateView):
         else:  # a consultant may record a rollback by hand; founders and outsiders cannot
             self.deploy, _role = get_client_child_for(request, Deploy, deploy_id, consultant=True)
 
-    @extend_schema(operation_id="report_rollback", request=RollbackRequest, parameters=[IDEMPOTENCY_HEADER],
+    @extend_schema(operation_id="report_rollback", request=RollbackRequest, parameters=[IDEMPOTENCY_HEADER, WAIT_QUERY],
                    responses={200: DeployAnswer, 201: DeployAnswer, **ERRORS},
                    summary="Report a rollback of this deploy and smoke-test again")
     def post(self, request, deploy_id):
-        data = RollbackRequest(data=request.data)
+        data = RollbackRequest(data=body_with_wait(request))
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         user = request.user if request.user.is_authenticated else None

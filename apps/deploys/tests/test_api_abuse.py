@@ -139,3 +139,24 @@ def test_readiness_reports_the_latest_full_scan(cast, orbit_token, api, login):
                                    "reason": "An AWS key is in the repository history."}]
     assert answer["findings_url"].endswith(f"/scans/{scan.pk}/")
     assert login(cast.alice).get(url).json()["decision"] == "no-go"  # session auth works too
+
+
+@pytest.mark.django_db
+def test_wait_may_come_from_the_query_string_and_is_bounded(cast, orbit_token, api):
+    response = api.post(f"{DEPLOYS}?wait=61", {"environment": "production", "version": "v1"}, orbit_token)
+    assert response.status_code == 400 and "wait" in response.json()
+    response = api.post(f"{DEPLOYS}?wait=-1", {"environment": "production", "version": "v1"}, orbit_token)
+    assert response.status_code == 400 and "wait" in response.json()
+
+
+@pytest.mark.django_db
+def test_a_consultant_may_record_a_rollback_by_hand_a_founder_may_not(cast, login, world_state,
+                                                                     django_capture_on_commit_callbacks):
+    nova_deploy = pending_deploy(cast.nova, cast.nova_sprint)
+    url = f"{DEPLOYS}/{nova_deploy.pk}/rollback"
+    assert login(cast.fiona).post(url, {"version": "v0"}, content_type="application/json").status_code == 404
+    with django_capture_on_commit_callbacks(execute=False):
+        response = login(cast.bob).post(url, {"version": "v0"}, content_type="application/json")
+    assert response.status_code == 201
+    rollback = Deploy.objects.get(pk=response.json()["id"])
+    assert (rollback.kind, rollback.requested_by, rollback.performed_by) == ("rollback", cast.bob, cast.bob.email)
