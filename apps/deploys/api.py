@@ -130,6 +130,9 @@ class DeployRollback(GateView):
         data = RollbackRequest(data=body_with_wait(request))
         data.is_valid(raise_exception=True)
         fields = data.validated_data
+        if self.token is not None and self.token.environment != self.deploy.environment:
+            raise ValidationError({"environment": [f"This token reports {self.token.environment} deploys; "
+                                                   f"this deploy went to {self.deploy.environment}."]})
         user = request.user if request.user.is_authenticated else None
         by = fields.get("performed_by") or (user.email if user else (self.token.label or "CI"))
         rollback, created = gate.record(

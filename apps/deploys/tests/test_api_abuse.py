@@ -160,3 +160,12 @@ def test_a_consultant_may_record_a_rollback_by_hand_a_founder_may_not(cast, logi
     assert response.status_code == 201
     rollback = Deploy.objects.get(pk=response.json()["id"])
     assert (rollback.kind, rollback.requested_by, rollback.performed_by) == ("rollback", cast.bob, cast.bob.email)
+
+
+@pytest.mark.django_db
+def test_a_staging_token_cannot_roll_back_production(cast, api):
+    staging = DeployToken.issue(client=cast.orbit, environment="staging")[1]
+    deploy = pending_deploy(cast.orbit)
+    response = api.post(f"{DEPLOYS}/{deploy.pk}/rollback", {"version": "v0"}, staging)
+    assert response.status_code == 400 and "environment" in response.json()
+    assert not Deploy.objects.filter(kind="rollback").exists()
