@@ -52,7 +52,7 @@ def record(*, client, environment, version, changelog_url="", token=None, user=N
         return Deploy.objects.get(client=client, idempotency_key=idempotency_key), False
     what = (f"rolled back {environment} to {version}" + (f" (by {performed_by})" if performed_by else "")
             if kind == Deploy.ROLLBACK else f"deployed {version} to {environment}")
-    (sprint.log if sprint else client.log)(user, f"CI {what}; smoke test started")
+    (sprint.log if sprint else client.log)(user, f"{what} (reported from CI); smoke test started")
     return deploy, True
 
 

@@ -79,7 +79,8 @@ class DeployToken(PublicModel):
 
     def record_use(self, method: str, path: str) -> None:
         DeployToken.objects.filter(pk=self.pk).update(last_used_at=timezone.now())
-        self.client.log(None, f"deploy token {self.token_hint}… ({self.environment}) used: {method} {path[:200]}")
+        # Reads "someone called POST /api/v1/deploys with deploy token lrdt_ab12c… (production)" in the log.
+        self.client.log(None, f"called {method} {path[:200]} with deploy token {self.token_hint}… ({self.environment})")
 
     # The token's reach is its client alone: these are its only ways to fetch rows (404 for anything else).
     def get_deploy(self, deploy_id) -> Deploy:

@@ -42,7 +42,7 @@ def test_a_healthy_deploy_passes_and_fills_the_sprint(cast, healthy, orbit_token
     assert repeatable.status == "pass" and "v1.4.0" in repeatable.evidence_text
     assert items["Rollback path tested once"].status == "todo"  # a plain deploy proves no rollback
     log = list(ActivityEntry.objects.filter(client=cast.orbit).values_list("text", flat=True))
-    assert any("used: POST /api/v1/deploys" in t for t in log)
+    assert any(t.startswith("called POST /api/v1/deploys with deploy token lrdt_") for t in log)
     assert any("smoke test passed after the deploy of v1.4.0" in t for t in log)
     # the readiness endpoint ignores smoke-only scans: there is still no full scan
     assert api.get(f"/api/v1/clients/{cast.orbit.pk}/readiness", orbit_token).json()["scan"] is None
