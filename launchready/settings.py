@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "rest_framework",
+    "drf_spectacular",
     "apps.core",
     "apps.tenants",
     "apps.clients",
@@ -62,7 +64,24 @@ INSTALLED_APPS = [
     "apps.reports",
     "apps.billing",
     "apps.inbound",
+    "apps.deploys",
 ]
+
+# The deploy gate API (apps/deploys): views name their own authentication; the schema comes from drf-spectacular.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Launch Ready deploy gate API",
+    "DESCRIPTION": "Report deploys and rollbacks from CI, get the smoke-test verdict, gate releases on readiness.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+DEPLOY_API_RATE = env.str("DEPLOY_API_RATE", default="60/min")  # per deploy token
+DEPLOY_SMOKE_FAILED_HOOK = env.str("DEPLOY_SMOKE_FAILED_HOOK", default="")  # monitoring's alert callable
 
 MIDDLEWARE = [
     "apps.core.request_id.RequestIdMiddleware",

@@ -16,6 +16,9 @@ urlpatterns = [
     path("inbound/", include("apps.inbound.urls")),
     path("reports/", include("apps.reports.urls")),
     path("monitoring/", include("apps.monitoring.urls")),
+    path("deploys/", include("apps.deploys.urls")),
+    path("api/v1/", include("apps.deploys.api_urls")),
+    path("api/", include("apps.deploys.schema_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -14,6 +14,11 @@ from tests.test_tenancy_sweep import _factories
 
 # URL name -> why it may accept a POST without a CSRF token. Keep this list short, and each reason real.
 CSRF_EXEMPT = {
+    "deploys_api:deploys": "DRF API view: deploy-token (Bearer) requests carry no cookie; session requests get DRF's own CSRF check (SessionAuthentication.enforce_csrf)",
+    "deploys_api:deploy": "DRF API view: deploy-token (Bearer) requests carry no cookie; session requests get DRF's own CSRF check (SessionAuthentication.enforce_csrf)",
+    "deploys_api:rollback": "DRF API view: deploy-token (Bearer) requests carry no cookie; session requests get DRF's own CSRF check (SessionAuthentication.enforce_csrf)",
+    "deploys_api:readiness": "DRF API view: deploy-token (Bearer) requests carry no cookie; session requests get DRF's own CSRF check (SessionAuthentication.enforce_csrf)",
+    "api:schema": "read-only OpenAPI schema (GET); DRF views are csrf_exempt and it changes nothing",
     "billing:webhook": "Stripe posts server-to-server; the Stripe-Signature HMAC over the raw body authenticates it",
 }
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: its own views are csrf_protect-ed; its login is ours (tenants:login)

@@ -99,6 +99,8 @@ def _factories(cast):
         "handoverpack": lambda: _pack_for(cast.orbit_sprint, cast.alice),
         "monitor": lambda: _monitor_for(orbit),
         "alertchannel": lambda: _alert_channel_for(orbit),
+        "deploytoken": lambda: _deploy_token_for(orbit),
+        "deploy": lambda: _deploy_for(orbit, cast.orbit_sprint),
     }
     made = {}
 
@@ -151,6 +153,16 @@ def _alert_channel_for(client):
     channel.target = "oncall@orbit.example"
     channel.save()
     return channel
+def _deploy_token_for(client):
+    from apps.deploys.models import DeployToken
+
+    return DeployToken.issue(client=client, environment="production")[0]
+
+
+def _deploy_for(client, sprint):
+    from apps.deploys.models import Deploy
+
+    return Deploy.objects.create(client=client, sprint=sprint, environment="production", version="v1")
 
 
 # Non-object parameters and the sample values used to build URLs.

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from apps.checks.engine import Finding as EngineFinding
@@ -33,6 +34,9 @@ from apps.checks.profiles import get_profile
 from .models import Finding, HostLease, ScanPart, ScanRun
 
 log = logging.getLogger(__name__)
+
+# Sent once per scan, after it is scored and its checklist items are updated (the deploy gate concludes here).
+scan_finalized = Signal()
 
 
 class QueueUnavailable(Exception):
@@ -360,6 +364,7 @@ def finalize(scan: ScanRun, *, reason: str = "") -> bool:
             alert_if_worse(scan)
         except Exception:  # noqa: BLE001 - a mail server being down must not undo a finished scan
             log.exception("could not send the alert for scan %s", scan.pk)
+        scan_finalized.send(sender=ScanRun, scan=scan)
     return bool(won)
 
 

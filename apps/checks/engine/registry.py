@@ -43,7 +43,7 @@ def check(check_id: str, *, scope: str = "host", active: bool = False, budget: C
 
 def load_families():
     """Import every family module so their checks are registered."""
-    from . import ai, audit, chat_stream, dns, edge, email, envvars, http, perf, repo, tls  # noqa: F401
+    from . import ai, audit, chat_stream, dns, edge, email, envvars, http, perf, repo, smoke, tls  # noqa: F401
 
 
 def selected(only=None, include_active=False, family=None) -> list[CheckSpec]:

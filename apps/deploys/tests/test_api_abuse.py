@@ -1,0 +1,171 @@
+"""Bad input and abuse: tokens of other clients, unknown and revoked tokens, malformed bodies, rate limit, retries."""
+
+import uuid
+
+import pytest
+
+from apps.checks.models import Finding, ScanRun
+from apps.deploys.models import Deploy, DeployToken, hash_token
+
+DEPLOYS = "/api/v1/deploys"
+
+
+def pending_deploy(client, sprint=None, version="v1"):
+    return Deploy.objects.create(client=client, sprint=sprint, environment="production", version=version)
+
+
+@pytest.mark.django_db
+def test_a_token_of_client_a_cannot_touch_client_b(cast, orbit_token, nova_token, api):
+    nova_deploy = pending_deploy(cast.nova)
+    assert api.get(f"{DEPLOYS}/{nova_deploy.pk}", orbit_token).status_code == 404
+    assert api.post(f"{DEPLOYS}/{nova_deploy.pk}/rollback", {"version": "v0"}, orbit_token).status_code == 404
+    assert api.get(f"/api/v1/clients/{cast.nova.pk}/readiness", orbit_token).status_code == 404
+    # other client's object and a nonexistent one answer the same
+    unknown = api.get(f"{DEPLOYS}/{uuid.uuid4()}", orbit_token)
+    assert unknown.status_code == 404
+    assert unknown.json() == api.get(f"{DEPLOYS}/{nova_deploy.pk}", orbit_token).json()
+    assert api.get(f"{DEPLOYS}/{nova_deploy.pk}", nova_token).status_code == 200
+    assert not Deploy.objects.filter(kind="rollback").exists()
+
+
+@pytest.mark.django_db
+def test_unknown_revoked_and_missing_tokens_look_the_same(cast, orbit_token, api):
+    token = DeployToken.objects.get(token_hash=hash_token(orbit_token))
+    token.revoke(cast.alice)
+    body = {"environment": "production", "version": "v1"}
+    revoked = api.post(DEPLOYS, body, orbit_token)
+    unknown = api.post(DEPLOYS, body, "lrdt_" + "x" * 43)
+    garbage = api.post(DEPLOYS, body, "not-a-token")
+    assert revoked.status_code == unknown.status_code == garbage.status_code == 401
+    assert revoked.json() == unknown.json() == garbage.json()
+    assert revoked["WWW-Authenticate"].startswith("Bearer")
+    assert api.post(DEPLOYS, body).status_code == 401  # no token at all
+    assert not Deploy.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body, field", [
+    ({"version": "v1"}, "environment"),
+    ({"environment": "prod", "version": "v1"}, "environment"),
+    ({"environment": "production"}, "version"),
+    ({"environment": "production", "version": "x" * 121}, "version"),
+    ({"environment": "production", "version": "v1", "changelog_url": "javascript:alert(1)"}, "changelog_url"),
+    ({"environment": "production", "version": "v1", "wait": 61}, "wait"),
+    ({"environment": "production", "version": "v1", "wait": "soon"}, "wait"),
+    ({"environment": "production", "version": ["v1"]}, "version"),
+    ({"environment": "staging", "version": "v1"}, "environment"),  # a production token reports production only
+])
+def test_malformed_bodies_get_field_errors(cast, orbit_token, api, body, field):
+    response = api.post(DEPLOYS, body, orbit_token)
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Deploy.objects.exists()
+
+
+@pytest.mark.django_db
+def test_bodies_that_are_not_json_objects_are_400(cast, orbit_token, client):
+    for raw in ("{not json", "[]", '"text"', "null", "\x00\xff"):
+        response = client.post(DEPLOYS, raw, content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Bearer {orbit_token}")
+        assert response.status_code == 400, raw
+    deploy = pending_deploy(cast.orbit)
+    response = client.post(f"{DEPLOYS}/{deploy.pk}/rollback", "{", content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {orbit_token}")
+    assert response.status_code == 400
+    assert api_rollback_field_error(client, deploy, orbit_token) == ["This field is required."]
+
+
+def api_rollback_field_error(client, deploy, token):
+    return client.post(f"{DEPLOYS}/{deploy.pk}/rollback", {}, content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Bearer {token}").json()["version"]
+
+
+@pytest.mark.django_db
+def test_a_retried_call_with_the_same_idempotency_key_records_one_deploy(cast, orbit_token, api, world_state,
+                                                                         django_capture_on_commit_callbacks):
+    body = {"environment": "production", "version": "v9"}
+    with django_capture_on_commit_callbacks(execute=False):
+        first = api.post(DEPLOYS, body, orbit_token, HTTP_IDEMPOTENCY_KEY="run-42-1")
+        again = api.post(DEPLOYS, body, orbit_token, HTTP_IDEMPOTENCY_KEY="run-42-1")
+        other = api.post(DEPLOYS, body, orbit_token, HTTP_IDEMPOTENCY_KEY="run-43-1")
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
+    assert first.json()["id"] == again.json()["id"] != other.json()["id"]
+    assert Deploy.objects.count() == 2
+    assert ScanRun.objects.count() == 2  # the retry started no second smoke test
+    too_long = api.post(DEPLOYS, body, orbit_token, HTTP_IDEMPOTENCY_KEY="k" * 121)
+    assert too_long.status_code == 400 and "Idempotency-Key" in too_long.json()
+
+
+@pytest.mark.django_db
+def test_each_token_has_a_rate_limit(cast, orbit_token, nova_token, api, settings):
+    settings.DEPLOY_API_RATE = "3/min"
+    deploy = pending_deploy(cast.orbit)
+    codes = [api.get(f"{DEPLOYS}/{deploy.pk}", orbit_token).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    nova = pending_deploy(cast.nova)
+    assert api.get(f"{DEPLOYS}/{nova.pk}", nova_token).status_code == 200  # another token has its own budget
+
+
+@pytest.mark.django_db
+def test_session_outsiders_get_404_and_members_see_deploys(cast, login):
+    deploy = pending_deploy(cast.orbit, cast.orbit_sprint)
+    for outsider in (cast.charlie, cast.fiona):
+        browser = login(outsider)
+        assert browser.get(f"{DEPLOYS}/{deploy.pk}").status_code == 404
+        assert browser.post(f"{DEPLOYS}/{deploy.pk}/rollback", {"version": "v0"}).status_code == 404
+        assert browser.get(f"/api/v1/clients/{cast.orbit.pk}/readiness").status_code == 404
+        assert browser.post(f"/api/v1/clients/{cast.orbit.pk}/readiness").status_code == 404
+    assert login(cast.bob).get(f"{DEPLOYS}/{deploy.pk}").json()["verdict"] == "pending"
+    assert login(cast.bob).post(DEPLOYS, {"environment": "production", "version": "v1"}).status_code == 401
+
+
+@pytest.mark.django_db
+def test_readiness_reports_the_latest_full_scan(cast, orbit_token, api, login):
+    url = f"/api/v1/clients/{cast.orbit.pk}/readiness"
+    assert api.get(url, orbit_token).json() == {
+        "client": str(cast.orbit.pk), "scan": None, "finished_at": None, "score": None, "grade": "",
+        "decision": "", "go": False, "blockers": [], "findings_url": None}
+    scan = ScanRun.objects.create(client=cast.orbit, sprint=cast.orbit_sprint, profile="internet",
+                                  domain=cast.orbit.domain, state=ScanRun.DONE, score=54, grade="D",
+                                  decision="no-go", blockers=1)
+    ScanRun.objects.filter(pk=scan.pk).update(finished_at=scan.created_at)
+    Finding.objects.create(scan=scan, check_id="deploy.secrets_in_repo", target="orbit.example", status="fail",
+                           severity="blocker", summary="An AWS key is in the repository history.")
+    Finding.objects.create(scan=scan, check_id="http.hsts", target="orbit.example", status="warn",
+                           severity="medium", summary="HSTS max-age is short.")
+    answer = api.get(url, orbit_token).json()
+    assert (answer["score"], answer["grade"], answer["decision"], answer["go"]) == (54, "D", "no-go", False)
+    assert answer["blockers"] == [{"check": "deploy.secrets_in_repo", "target": "orbit.example",
+                                   "reason": "An AWS key is in the repository history."}]
+    assert answer["findings_url"].endswith(f"/scans/{scan.pk}/")
+    assert login(cast.alice).get(url).json()["decision"] == "no-go"  # session auth works too
+
+
+@pytest.mark.django_db
+def test_wait_may_come_from_the_query_string_and_is_bounded(cast, orbit_token, api):
+    response = api.post(f"{DEPLOYS}?wait=61", {"environment": "production", "version": "v1"}, orbit_token)
+    assert response.status_code == 400 and "wait" in response.json()
+    response = api.post(f"{DEPLOYS}?wait=-1", {"environment": "production", "version": "v1"}, orbit_token)
+    assert response.status_code == 400 and "wait" in response.json()
+
+
+@pytest.mark.django_db
+def test_a_consultant_may_record_a_rollback_by_hand_a_founder_may_not(cast, login, world_state,
+                                                                     django_capture_on_commit_callbacks):
+    nova_deploy = pending_deploy(cast.nova, cast.nova_sprint)
+    url = f"{DEPLOYS}/{nova_deploy.pk}/rollback"
+    assert login(cast.fiona).post(url, {"version": "v0"}, content_type="application/json").status_code == 404
+    with django_capture_on_commit_callbacks(execute=False):
+        response = login(cast.bob).post(url, {"version": "v0"}, content_type="application/json")
+    assert response.status_code == 201
+    rollback = Deploy.objects.get(pk=response.json()["id"])
+    assert (rollback.kind, rollback.requested_by, rollback.performed_by) == ("rollback", cast.bob, cast.bob.email)
+
+
+@pytest.mark.django_db
+def test_a_staging_token_cannot_roll_back_production(cast, api):
+    staging = DeployToken.issue(client=cast.orbit, environment="staging")[1]
+    deploy = pending_deploy(cast.orbit)
+    response = api.post(f"{DEPLOYS}/{deploy.pk}/rollback", {"version": "v0"}, staging)
+    assert response.status_code == 400 and "environment" in response.json()
+    assert not Deploy.objects.filter(kind="rollback").exists()
