@@ -73,6 +73,8 @@ def target_for_client(client, *, active=False, sprint=None) -> Target:
     if active:
         options.update(ownership_token=client.verification_token, rate=settings.ACTIVE_SCAN_RATE,
                        duration=settings.ACTIVE_SCAN_DURATION)
+        if client.ai_may_supply_system_message:
+            options["chat_system_message"] = True
         if sprint is not None:
             from .models import SprintCanaries
 

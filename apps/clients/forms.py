@@ -65,7 +65,7 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = ["workspace", "name", "domain", "notes"]
+        fields = ["workspace", "name", "domain", "notes", "ai_may_supply_system_message"]
 
     def __init__(self, *args, workspaces=None, **kwargs):
         """workspaces: the queryset a new client may go to; with a single choice the field is not shown."""

@@ -33,6 +33,10 @@ class Client(PublicModel):
                                        help_text="Set by operators: which network the scanner uses.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    ai_may_supply_system_message = models.BooleanField(
+        "The founder allows our own system message", default=False,
+        help_text="For OpenAI-compatible chat endpoints: the AI checks may send their own system message carrying "
+                  "the canaries (otherwise the founder plants them in the bot's real system prompt).")
     # Proof of ownership for active checks (SPEC.md section 3): the token is issued once, on first save; the
     # verification fields record the last "Verify now". The scan runner re-verifies on every active run anyway.
     verification_token = models.CharField(max_length=128, blank=True, editable=False)

@@ -189,3 +189,13 @@ def test_a_worker_runs_the_active_part_of_a_verified_clients_scan(cast, transact
         worker.stop()
     finding = done.findings.get(check_id="perf.latency")
     assert ran_the_probe(finding) and finding.evidence["planned_rate"] == 10, finding.summary
+
+
+def test_our_own_system_message_goes_only_where_the_founder_allowed_it(cast, novachat):
+    client, sprint = novachat
+    assert "chat_system_message" not in pipeline.target_for_client(client, active=True, sprint=sprint).options
+    client.ai_may_supply_system_message = True
+    client.save()
+    options = pipeline.target_for_client(client, active=True, sprint=sprint).options
+    assert options["chat_system_message"] is True and options["ai_canaries"]
+    assert "chat_system_message" not in pipeline.target_for_client(client).options  # passive scans never talk to it
