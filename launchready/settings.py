@@ -265,6 +265,9 @@ CELERY_BEAT_SCHEDULE = {
     "monitoring-rollup-and-prune": {"task": "apps.monitoring.tasks.rollup_and_prune", "schedule": 60.0},
 }
 # Fernet keys (comma-separated, newest first) for alert-channel secrets; empty: derived from SECRET_KEY (dev only).
+# Monitoring regions: each is a queue monitors.<region> consumed by workers deployed there; every monitor is probed
+# from each region and a failure must be seen from two regions to count (with one region, the re-check confirms).
+MONITOR_REGIONS = env.list("MONITOR_REGIONS", default=["local"])
 MONITORING_ENCRYPTION_KEYS = env.list("MONITORING_ENCRYPTION_KEYS", default=[])
 SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 # A part not started this long after its scan was created, or started this long ago and unfinished, is published
