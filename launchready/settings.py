@@ -81,7 +81,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 DEPLOY_API_RATE = env.str("DEPLOY_API_RATE", default="60/min")  # per deploy token
-DEPLOY_SMOKE_FAILED_HOOK = env.str("DEPLOY_SMOKE_FAILED_HOOK", default="")  # monitoring's alert callable
+# The deploy gate calls this with a deploy whose smoke test failed: monitoring alerts the client's channels.
+DEPLOY_SMOKE_FAILED_HOOK = env.str("DEPLOY_SMOKE_FAILED_HOOK", default="apps.monitoring.notices.alert_smoke_failed")
 
 MIDDLEWARE = [
     "apps.core.request_id.RequestIdMiddleware",
