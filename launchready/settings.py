@@ -81,7 +81,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 DEPLOY_API_RATE = env.str("DEPLOY_API_RATE", default="60/min")  # per deploy token
-DEPLOY_SMOKE_FAILED_HOOK = env.str("DEPLOY_SMOKE_FAILED_HOOK", default="")  # monitoring's alert callable
+# The deploy gate calls this with a deploy whose smoke test failed: monitoring alerts the client's channels.
+DEPLOY_SMOKE_FAILED_HOOK = env.str("DEPLOY_SMOKE_FAILED_HOOK", default="apps.monitoring.notices.alert_smoke_failed")
 
 MIDDLEWARE = [
     "apps.core.request_id.RequestIdMiddleware",
@@ -266,6 +267,9 @@ CELERY_BEAT_SCHEDULE = {
     "monitoring-rollup-and-prune": {"task": "apps.monitoring.tasks.rollup_and_prune", "schedule": 60.0},
 }
 # Fernet keys (comma-separated, newest first) for alert-channel secrets; empty: derived from SECRET_KEY (dev only).
+# Monitoring regions: each is a queue monitors.<region> consumed by workers deployed there; every monitor is probed
+# from each region and a failure must be seen from two regions to count (with one region, the re-check confirms).
+MONITOR_REGIONS = env.list("MONITOR_REGIONS", default=["local"])
 MONITORING_ENCRYPTION_KEYS = env.list("MONITORING_ENCRYPTION_KEYS", default=[])
 SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 # A part not started this long after its scan was created, or started this long ago and unfinished, is published

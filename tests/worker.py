@@ -24,7 +24,7 @@ def database_url_for_tests() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, queues="default,scans,reports,monitors", concurrency=2, extra_env=None):
+    def __init__(self, queues="default,scans,reports,monitors,monitors.local", concurrency=2, extra_env=None):
         self.node = f"test-{uuid.uuid4().hex[:8]}"
         self.queues = queues
         self.concurrency = concurrency

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 # Sent once per scan, after it is scored and its checklist items are updated (the deploy gate concludes here).
 scan_finalized = Signal()
+# Sent just before a scan is scored: receivers return extra engine Findings that need data the engine never sees
+# (monitoring's obs.monitors / obs.health); they are stored on the scan and scored with the rest.
+scan_findings_wanted = Signal()
 
 
 class QueueUnavailable(Exception):
@@ -347,8 +350,20 @@ def engine_findings_from(rows) -> list[EngineFinding]:
             for f in rows]
 
 
+def add_contributed_findings(scan: ScanRun) -> None:
+    extra = []
+    for receiver, response in scan_findings_wanted.send_robust(sender=ScanRun, scan=scan):
+        if isinstance(response, Exception):  # a contributor's fault must not block the scan
+            log.error("findings contributor %r failed for scan %s: %r", receiver, scan.pk, response)
+            continue
+        extra.extend(response or [])
+    if extra:
+        Finding.objects.bulk_create(_rows(scan.pk, extra), ignore_conflicts=True)
+
+
 def finalize(scan: ScanRun, *, reason: str = "") -> bool:
     """Score the scan and mark it done; only the first caller's UPDATE wins."""
+    add_contributed_findings(scan)
     findings = engine_findings(scan)
     value = scoring.score(findings)
     fields = dict(state=ScanRun.DONE, finished_at=timezone.now(), score=value, grade=scoring.grade_for(value),

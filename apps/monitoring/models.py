@@ -94,7 +94,8 @@ class Monitor(PublicModel):
 
 
 class ProbeResult(models.Model):
-    """One probed slot: `ok` is the confirmed outcome (a failure counts only when the immediate re-check fails)."""
+    """One probed slot from one region: `ok` is the region's outcome (a failure counts only when the immediate
+    re-check fails, and, with several regions, when another region failed the same slot)."""
 
     monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="results")
     at = models.DateTimeField(db_index=True)
@@ -105,10 +106,12 @@ class ProbeResult(models.Model):
     error = models.CharField(max_length=300, blank=True)  # internal: never shown on the public status page
     # The slot this result belongs to (the claimed next_due): with the unique constraint, a slot is recorded once.
     slot = models.DateTimeField()
+    region = models.CharField(max_length=32, default="local")  # the region (queue monitors.<region>) that probed
 
     class Meta:
         ordering = ["-at"]
-        constraints = [models.UniqueConstraint(fields=["monitor", "slot"], name="one_result_per_slot")]
+        constraints = [models.UniqueConstraint(fields=["monitor", "slot", "region"],
+                                               name="one_result_per_slot_and_region")]
         indexes = [models.Index(fields=["monitor", "at"])]
 
     def __str__(self):

@@ -1,7 +1,8 @@
 """Alerts that come from scans rather than probes: a certificate expiring within 14 days (from tls.certificate)
 and a readiness regression (a lower score or a lost go decision against the client's previous finished scan).
 
-`alert_on_scan(scan)` is a plain function for the scan pipeline to call once a scheduled scan is finalized.
+`alert_on_scan(scan)` runs for every finished full scan (receivers.on_scan_finalized); `alert_smoke_failed(deploy)`
+is the deploy gate's settings.DEPLOY_SMOKE_FAILED_HOOK.
 """
 
 from __future__ import annotations
@@ -42,13 +43,24 @@ def scan_notices(scan) -> list[str]:
 
 
 def alert_on_scan(scan, now=None) -> list[AlertAttempt]:
-    now = now or timezone.now()
     notes = scan_notices(scan)
     if not notes or scan.client_id is None:
         return []
-    text = " ".join(notes)
+    return notify_channels(scan.client_id, " ".join(notes), now)
+
+
+def alert_smoke_failed(deploy, now=None) -> list[AlertAttempt]:
+    """settings.DEPLOY_SMOKE_FAILED_HOOK: tell the client's channels that a deploy's smoke test failed."""
+    what = "rollback" if getattr(deploy, "kind", "") == "rollback" else "deploy"
+    return notify_channels(deploy.client_id, f"The smoke test FAILED after the {what} of {deploy.version} to "
+                                             f"{deploy.environment}: check the deploy's findings.", now)
+
+
+def notify_channels(client_id, text: str, now=None) -> list[AlertAttempt]:
+    """One NOTICE attempt per enabled channel of the client, the same text at most once a day per channel."""
+    now = now or timezone.now()
     attempts = []
-    for channel in AlertChannel.objects.filter(client_id=scan.client_id, enabled=True):
+    for channel in AlertChannel.objects.filter(client_id=client_id, enabled=True):
         if AlertAttempt.objects.filter(channel=channel, event=AlertAttempt.NOTICE, text=text, number=1,
                                        due_at__gte=now - REPEAT_AFTER).exists():
             continue

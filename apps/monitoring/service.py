@@ -4,6 +4,11 @@
   next_due (healthchecks style): of two ticks racing, exactly one moves a given slot forward and dispatches it.
 - `run_slots` probes claimed monitors concurrently through the network profile and records the outcomes.
 - `record` turns a confirmed outcome into state, incidents and pending alert attempts.
+
+Regions (settings.MONITOR_REGIONS): every slot is probed once from each region, by the workers consuming the
+`monitors.<region>` queue. A failure (already re-checked inside its region) counts only when another region also
+failed the same slot: one region's network trouble never pages anyone. With a single region the re-check alone
+confirms. Any region reaching the endpoint closes an open incident: the service is up from somewhere.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -48,13 +54,22 @@ def claim_due(now: datetime | None = None) -> list[tuple]:
     return claim(find_due(now), now)
 
 
+def regions() -> list[str]:
+    return list(settings.MONITOR_REGIONS) or ["local"]
+
+
+def region_queue(region: str) -> str:
+    return f"monitors.{region}"
+
+
 def batches(items: list, size: int = BATCH_SIZE):
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
 
-def run_slots(slots: list[tuple], *, profile=None, now: datetime | None = None) -> dict:
-    """Probe claimed (monitor_id, slot) pairs, grouped by network profile, and record every outcome."""
+def run_slots(slots: list[tuple], *, region: str | None = None, profile=None, now: datetime | None = None) -> dict:
+    """Probe claimed (monitor_id, slot) pairs from `region`, grouped by network profile, and record every outcome."""
+    region = region or regions()[0]
     slot_of = {str(mid): slot for mid, slot in slots}
     monitors = list(Monitor.objects.select_related("client").filter(pk__in=slot_of.keys(), enabled=True))
     by_profile = defaultdict(list)
@@ -69,30 +84,42 @@ def run_slots(slots: list[tuple], *, profile=None, now: datetime | None = None) 
         slot = slot_of[str(m.pk)]
         if isinstance(slot, str):
             slot = datetime.fromisoformat(slot)
-        record(m, outcomes[m.pk], slot=slot, now=now)
+        record(m, outcomes[m.pk], slot=slot, now=now, region=region)
     return outcomes
 
 
-def record(monitor: Monitor, outcome: Outcome, *, slot: datetime, now: datetime | None = None) -> ProbeResult | None:
+def record(monitor: Monitor, outcome: Outcome, *, slot: datetime, now: datetime | None = None,
+           region: str | None = None) -> ProbeResult | None:
     now = now or timezone.now()
+    region = region or regions()[0]
     with transaction.atomic():
         # One writer per monitor at a time, so two workers finishing two slots cannot both open an incident.
         list(Monitor.objects.select_for_update().filter(pk=monitor.pk).values_list("pk"))
         try:
             with transaction.atomic():
                 result = ProbeResult.objects.create(
-                    monitor=monitor, at=now, slot=slot, ok=outcome.ok, rechecked=outcome.rechecked,
+                    monitor=monitor, at=now, slot=slot, region=region, ok=outcome.ok, rechecked=outcome.rechecked,
                     status_code=outcome.status_code, latency_ms=outcome.latency_ms, error=outcome.error)
         except IntegrityError:  # this slot was already recorded (a redelivered task): do nothing twice
             return None
-        Monitor.objects.filter(pk=monitor.pk).update(
-            state=Monitor.UP if outcome.ok else Monitor.DOWN, last_checked_at=now, last_latency_ms=outcome.latency_ms)
-        monitor.state = Monitor.UP if outcome.ok else Monitor.DOWN
+        confirmed_down = not outcome.ok and confirmed_elsewhere(monitor, slot, region)
+        changes = {"last_checked_at": now, "last_latency_ms": outcome.latency_ms}
+        if outcome.ok or confirmed_down:  # an unconfirmed one-region failure leaves the state as it was
+            changes["state"] = monitor.state = Monitor.UP if outcome.ok else Monitor.DOWN
+        Monitor.objects.filter(pk=monitor.pk).update(**changes)
         if outcome.ok:
             close_incident(monitor, now)
-        elif not monitor.in_maintenance(now):
+        elif confirmed_down and not monitor.in_maintenance(now):
             open_incident(monitor, outcome, now)
     return result
+
+
+def confirmed_elsewhere(monitor: Monitor, slot: datetime, region: str) -> bool:
+    """Does a failure of this slot in `region` count? Alone: yes. With several regions: only when another region
+    failed the same slot too (a later-reporting region finds this one's result and confirms then)."""
+    if len(regions()) < 2:
+        return True
+    return ProbeResult.objects.filter(monitor=monitor, slot=slot, ok=False).exclude(region=region).exists()
 
 
 def open_incident(monitor: Monitor, outcome: Outcome, now: datetime) -> Incident | None:

@@ -8,11 +8,14 @@ from . import alerts, service, storage
 
 @shared_task(ignore_result=True)
 def tick():
-    """One beat tick: claim due monitor slots and dispatch them in batches; dispatch due alert retries."""
+    """One beat tick: claim due monitor slots and dispatch each batch to every region's queue (monitors.<region>);
+    dispatch due alert retries."""
     now = timezone.now()
     claimed = service.claim_due(now)
     for batch in service.batches(claimed):
-        probe_slots.delay([(str(mid), slot.isoformat()) for mid, slot in batch])
+        slots = [(str(mid), slot.isoformat()) for mid, slot in batch]
+        for region in service.regions():
+            probe_slots.apply_async(args=[slots, region], queue=service.region_queue(region))
     due = alerts.due_attempt_ids(now)
     if due:
         deliver_alerts.delay([str(i) for i in due])
@@ -20,8 +23,8 @@ def tick():
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=100, time_limit=120)
-def probe_slots(slots):
-    service.run_slots([(mid, slot) for mid, slot in slots])
+def probe_slots(slots, region=None):
+    service.run_slots([(mid, slot) for mid, slot in slots], region=region)
 
 
 @shared_task(ignore_result=True, acks_late=True)

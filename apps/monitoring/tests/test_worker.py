@@ -13,7 +13,7 @@ from tests.worker import WorkerProcess, wait_for
 
 @pytest.fixture
 def monitors_worker(transactional_db, world_state):
-    process = WorkerProcess(queues="monitors", extra_env={"LAUNCHREADY_TESTWORLD_STATE": str(world_state)}).start()
+    process = WorkerProcess(queues="monitors,monitors.local", extra_env={"LAUNCHREADY_TESTWORLD_STATE": str(world_state)}).start()
     yield process
     process.stop()
 
