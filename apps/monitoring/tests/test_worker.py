@@ -38,4 +38,6 @@ def test_a_tick_through_a_real_worker_alerts_once_and_recovers(ping_monitor, mon
                  message=f"recovery\n{monitors_worker.log()}")
         wait_for(lambda: len(slack.requests) == 2, timeout=30, message=f"the up alert\n{monitors_worker.log()}")
         assert "UP: Ping" in slack.json()[1]["text"]
-        assert AlertAttempt.objects.filter(status=AlertAttempt.SENT).count() == 2
+        # The worker records the attempt as sent after the receiver has answered: wait for the row, not the request.
+        wait_for(lambda: AlertAttempt.objects.filter(status=AlertAttempt.SENT).count() == 2, timeout=10,
+                 message=f"both attempts recorded as sent\n{monitors_worker.log()}")
