@@ -131,6 +131,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that is down or restarting must fail a request fast (a 503 page), not hang it: bounded connect.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: a scheme-less URL means https
 
@@ -260,6 +262,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": 60.0},
     "finalize-overdue-scans": {"task": "apps.checks.tasks.finalize_overdue_scans", "schedule": 30.0},
     "redispatch-stalled-parts": {"task": "apps.checks.tasks.redispatch_stalled_parts", "schedule": 15.0},
+    "redispatch-stalled-packs": {"task": "apps.reports.tasks.redispatch_stalled_packs", "schedule": 60.0},
     "billing-catch-up": {"task": "apps.billing.tasks.catch_up", "schedule": 60.0},
     "start-due-rescans": {"task": "apps.checks.tasks.start_due_rescans", "schedule": 300.0},
     # Monitoring: one tick finds due monitors and due alert deliveries; rollups and pruning once a minute.
@@ -286,6 +289,10 @@ SCAN_HOST_CONCURRENCY = env.int("SCAN_HOST_CONCURRENCY", default=8)
 SCAN_PART_CONNECTIONS = env.int("SCAN_PART_CONNECTIONS", default=4)
 SCAN_HOST_LEASE_SECONDS = env.int("SCAN_HOST_LEASE_SECONDS", default=120)  # outlives any part (checks time out)
 SCAN_HOST_BUSY_RETRY_SECONDS = env.float("SCAN_HOST_BUSY_RETRY_SECONDS", default=0.2)
+# Handover packs whose render was lost (broker down when queued, worker killed mid-PDF) are queued again after this
+# long, at most PACK_RENDER_ATTEMPTS times; then the pack says it failed (apps/reports/documents.redispatch_stalled).
+PACK_STALLED_SECONDS = env.int("PACK_STALLED_SECONDS", default=120)
+PACK_RENDER_ATTEMPTS = env.int("PACK_RENDER_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Network profiles for the check engine (SPEC.md section 4) ----------------------------------

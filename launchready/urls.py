@@ -26,3 +26,6 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# A database that is down answers 503 with templates/503.html and Retry-After (docs/operations.md, "Faults").
+handler500 = "apps.core.views.server_error"

@@ -24,7 +24,10 @@ def database_url_for_tests() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, queues="default,scans,reports,monitors,monitors.local", concurrency=2, extra_env=None):
+    def __init__(self, queues="default,scans,reports,monitors,monitors.local", concurrency=2, extra_env=None,
+                 launcher=None):
+        # launcher: a script run instead of `python -m celery` (tests/fault_worker.py injects faults, then starts it)
+        self.launcher = [str(launcher)] if launcher else ["-m", "celery"]
         self.node = f"test-{uuid.uuid4().hex[:8]}"
         self.queues = queues
         self.concurrency = concurrency
@@ -40,7 +43,7 @@ class WorkerProcess:
             env.setdefault("REDIS_URL", os.environ.get("REDIS_URL", ""))
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "launchready", "worker", "-n", f"{self.node}@%h",
+            [sys.executable, *self.launcher, "-A", "launchready", "worker", "-n", f"{self.node}@%h",
              "-Q", self.queues, "-c", str(self.concurrency), "--without-mingle", "--without-gossip",
              "--without-heartbeat", "--loglevel", "INFO"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,

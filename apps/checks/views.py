@@ -18,6 +18,9 @@ from .history import diff_scans
 from .models import DailyRescan, ScanRun
 
 FINDINGS_SHOWN_LIVE = 200
+# The scan row exists when the broker refuses its tasks; beat re-dispatches it (pipeline.redispatch_stalled).
+QUEUE_UNAVAILABLE = ("The scan queue is unavailable right now. Your scan is recorded and starts by itself as soon "
+                     "as the queue is back; no need to click again.")
 STAGE_NAMES = {number: name for number, name, _ in STAGES}
 
 
@@ -31,7 +34,7 @@ def run_for_sprint(request, sprint_id):
         messages.error(request, f"The scan could not start: {exc}")
         return redirect("sprints:detail", sprint_id=sprint.pk)
     except pipeline.QueueUnavailable:
-        messages.error(request, "The scan queue is unavailable right now; nothing was started. Try again in a minute.")
+        messages.warning(request, QUEUE_UNAVAILABLE)
         return redirect("sprints:detail", sprint_id=sprint.pk)
     if request.htmx:
         return render(request, "checks/_scan_panel.html", _panel_context(scan, "owner", run_url=request.path))
@@ -56,7 +59,7 @@ def run_active_for_sprint(request, sprint_id):
         messages.error(request, f"The scan could not start: {exc}")
         return redirect("sprints:detail", sprint_id=sprint.pk)
     except pipeline.QueueUnavailable:
-        messages.error(request, "The scan queue is unavailable right now; nothing was started. Try again in a minute.")
+        messages.warning(request, QUEUE_UNAVAILABLE)
         return redirect("sprints:detail", sprint_id=sprint.pk)
     messages.success(request, f"Active checks started against {client.domain}; ownership is re-checked first.")
     return redirect("checks:detail", scanrun_id=scan.pk)

@@ -1,5 +1,6 @@
 """Handover packs: versioned, branded PDFs of a sprint's outcome. Immutable once issued (SPEC.md §2 reports)."""
 
+import contextlib
 import hashlib
 
 from django.conf import settings
@@ -42,6 +43,8 @@ class HandoverPack(PublicModel):
     gaps_at_issue = models.JSONField(default=list, blank=True, help_text="What handover.complete found missing.")
     override_reason = models.TextField(blank=True, max_length=2000)
     failure = models.CharField(max_length=500, blank=True)
+    # Times the stalled-pack sweep queued this render again (a lost task, a worker killed mid-PDF); reset on request.
+    render_attempts = models.PositiveSmallIntegerField(default=0)
 
     objects = HandoverPackQuerySet.as_manager()
 
@@ -94,7 +97,8 @@ class HandoverPack(PublicModel):
             latest = cls.objects.filter(sprint=sprint).order_by("-version").first()
             if latest and latest.state == cls.DRAFT:
                 latest.requested_at, latest.requested_by, latest.failure = timezone.now(), actor, ""
-                latest.save(update_fields=["requested_at", "requested_by", "failure"])
+                latest.render_attempts = 0
+                latest.save(update_fields=["requested_at", "requested_by", "failure", "render_attempts"])
                 return latest
             return cls.objects.create(sprint=sprint, version=(latest.version + 1) if latest else 1,
                                       requested_by=actor)
@@ -128,9 +132,20 @@ class HandoverPack(PublicModel):
             for chunk in iter(lambda: fh.read(1 << 16), b""):
                 digest.update(chunk)
         previous = self.pdf.name if self.pdf else ""
-        with open(path, "rb") as fh:
-            name = f"{self.sprint_id}/{self.label}-{timezone.now():%Y%m%d%H%M%S%f}.pdf"
-            self.pdf.save(name, File(fh), save=False)
+        name = f"{self.sprint_id}/{self.label}-{timezone.now():%Y%m%d%H%M%S%f}.pdf"
+        target = self.pdf.field.generate_filename(self, name)
+        storage = self.pdf.storage
+        try:
+            with open(path, "rb") as fh:
+                self.pdf.save(name, File(fh), save=False)
+        except BaseException:
+            # A full disk (ENOSPC) or a kill leaves a partial file under the new name: nothing points at it, and
+            # it must not stay behind either.
+            self.pdf.name = previous
+            with contextlib.suppress(Exception):
+                if storage.exists(target):
+                    storage.delete(target)
+            raise
         self.sha256, self.pages, self.generated_at, self.failure = digest.hexdigest(), pages, timezone.now(), ""
         self.save(update_fields=["pdf", "sha256", "pages", "generated_at", "failure"])
         if previous and previous != self.pdf.name:

@@ -10,3 +10,8 @@ from . import documents
              retry_backoff_max=30, max_retries=5)
 def generate_handover_pack(pack_id):
     return documents.generate_pack(pack_id)
+
+
+@shared_task
+def redispatch_stalled_packs():
+    return documents.redispatch_stalled()

@@ -18,7 +18,7 @@ from apps.tenants.access import (
     get_sprint_for,
 )
 
-from . import documents, tasks
+from . import documents
 from .content import handover_context
 from .forms import IssuePackForm
 from .handover import complete
@@ -55,9 +55,20 @@ def preview(request, sprint_id):
 def generate(request, sprint_id):
     sprint, _ = get_sprint_for(request, sprint_id, consultant=True)
     pack = HandoverPack.request_for(sprint, request.user)
-    transaction.on_commit(lambda: tasks.generate_handover_pack.delay(str(pack.pk)))
-    messages.success(request, f"Generating handover pack {pack.label}: the PDF appears here in a few seconds.")
+    if _queue(pack):
+        messages.success(request, f"Generating handover pack {pack.label}: the PDF appears here in a few seconds.")
+    else:
+        messages.warning(request, f"The report queue is unavailable right now. Handover pack {pack.label} is "
+                                  f"recorded and is rendered as soon as the queue is back; no need to click again.")
     return redirect("reports:handover", sprint_id=sprint.pk)
+
+
+def _queue(pack) -> bool:
+    """Queue the pack's render once the row is committed; False when the broker did not take it (the stalled-pack
+    sweep queues it later, so nothing is lost)."""
+    outcome = []
+    transaction.on_commit(lambda: outcome.append(documents.dispatch(pack.pk)))
+    return all(outcome)
 
 
 @login_required
@@ -76,9 +87,11 @@ def issue(request, handoverpack_id):
         except ValidationError as exc:
             form.add_error("override_reason", exc)
         else:
-            if won:
-                transaction.on_commit(lambda: tasks.generate_handover_pack.delay(str(pack.pk)))
+            if won and _queue(pack):
                 messages.success(request, f"Issued {pack.label}. The final PDF is being rendered.")
+            elif won:
+                messages.warning(request, f"Issued {pack.label}. The report queue is unavailable right now: the "
+                                          f"final PDF is rendered as soon as it is back.")
             return redirect("reports:handover", sprint_id=sprint.pk)
     return render(request, "reports/handover.html", _page_context(sprint, role, form=form), status=400)
 
