@@ -101,6 +101,9 @@ def test_postgres_down_gives_a_quick_503_page_and_the_app_recovers_without_a_res
         assert [a[0] for a in after] == [200] * 4, web.log()
         assert cast.nova.name in after[-1][2]
         assert web.proc.poll() is None
+        print(f"observed: outage 503s in {max(d[3] for d in during):.2f} s max; traffic "
+              f"{sorted({st for st, _ in seen})} over {len(seen)} requests, slowest {max(t for _, t in seen):.2f} s; "
+              f"after: {[a[0] for a in after]}")
     finally:
         web.stop()
         proxy.stop()
@@ -208,6 +211,8 @@ def test_broker_down_pages_render_the_scan_is_recorded_and_runs_once_it_is_back(
         assert done.parts_done == done.parts_total > 0 and done.failure_reason == ""
         assert done.findings.exists() and done.score is not None
         assert rendered.is_ready and rendered.render_attempts >= 1
+        print(f"observed: scan button {seconds:.2f} s with the broker down; scan {done.parts_done}/{done.parts_total} "
+              f"parts and pack {rendered.label} ({rendered.pages} pages) done after it came back")
         if proxy:  # the running app publishes again by itself once Redis is back, no restart
             status, headers, _, _ = web.request(
                 "POST", reverse("checks:run_for_sprint", kwargs={"sprint_id": sprint.pk}), cookies=cookies,

@@ -71,6 +71,8 @@ def test_worker_killed_mid_pdf_serves_nothing_half_written_and_the_pack_is_regen
     assert response.status_code == 200 and body.startswith(b"%PDF-") and body.rstrip().endswith(b"%%EOF")
     assert hashlib.sha256(body).hexdigest() == pack.sha256 == response["X-Content-SHA256"]
     assert _media_files(settings.MEDIA_ROOT) == [Path(pack.pdf.path)]
+    print(f"observed: killed with {half_written[0].stat().st_size} of {marker.read_text()} bytes written; "
+          f"regenerated: {pack.pages} pages, {len(body)} bytes")
 
 
 def test_a_render_that_never_finishes_is_retried_a_bounded_number_of_times_then_fails(
@@ -127,6 +129,7 @@ def test_disk_full_while_rendering_the_pdf_records_a_clean_failure_and_leaves_no
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     scratch = tiny_disk("16k")  # a handover pack is tens of kB
+    mounted = scratch is not None
     if scratch is None:  # no mount here: the write itself fails halfway, as on a full disk
         scratch = tmp_path / "scratch"
         scratch.mkdir()
@@ -152,6 +155,7 @@ def test_disk_full_while_rendering_the_pdf_records_a_clean_failure_and_leaves_no
     assert "failed" in page and "the server&#x27;s disk is full" in page
     assert client.get(reverse("reports:download", kwargs={"handoverpack_id": pack.pk})).status_code == 404
     assert documents.redispatch_stalled() == 0  # a recorded failure waits for the consultant, not a loop
+    print(f"observed ({'tmpfs' if mounted else 'injected ENOSPC'}): {pack.failure}")
 
 
 def test_disk_full_while_storing_the_pdf_keeps_the_previous_file_and_leaves_no_partial(
@@ -192,3 +196,4 @@ def test_disk_full_while_storing_the_pdf_keeps_the_previous_file_and_leaves_no_p
     assert response.status_code == 200 and hashlib.sha256(body).hexdigest() == first_sha
     page = client.get(reverse("reports:handover", kwargs={"sprint_id": sprint.pk})).content.decode()
     assert "disk is full" in page
+    print(f"observed ({'tmpfs' if media else 'injected ENOSPC'}): {pack.failure}; previous file still served")
