@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .content import handover_context, readiness_context
@@ -86,8 +86,6 @@ def dispatch(pack_id) -> bool:
 
 def stalled_packs(now=None):
     """Packs asked for more than PACK_STALLED_SECONDS ago that still have no current PDF and no recorded failure."""
-    from django.db.models import F, Q
-
     from .models import HandoverPack
 
     now = now or timezone.now()
