@@ -171,10 +171,10 @@ def _cookies(response) -> SimpleCookie:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_browser_logs_in_through_the_edge_with_secure_cookies_and_the_policy(production, testworld):
-    from conftest import PASSWORD
-    from apps.tenants.models import Membership, User, Workspace
-
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    from apps.tenants.models import Membership, User, Workspace
+    from conftest import PASSWORD
 
     user = User.objects.create_user("owner@dogfood.test", name="Dog Food")
     # the production hasher: the test settings' fast MD5 hasher is not among production's PASSWORD_HASHERS

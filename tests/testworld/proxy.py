@@ -128,7 +128,7 @@ class EdgeProxy:
             while chunk := await asyncio.wait_for(upstream_reader.read(65536), TIMEOUT):
                 writer.write(chunk)
                 await writer.drain()
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ValueError):
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             if upstream_writer is None:
                 await self._reply(writer, 502, "Bad Gateway")
         finally:
