@@ -92,6 +92,8 @@ class Gunicorn:
         return self.log_path.read_text(errors="replace")[-6000:]
 
     def stop(self):
+        if getattr(self, "proc", None) is None:
+            return
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -108,11 +110,13 @@ def production(testworld, django_db_setup, django_db_blocker, tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("dogfood-var")
     with django_db_blocker.unblock():
         env = production_env(var_dir)
-    server = Gunicorn(env, var_dir / "gunicorn.log").start()
-    edge = EdgeProxy(testworld, ("127.0.0.1", server.port), [HOST]).start()
-    yield server, edge
-    edge.stop()
-    server.stop()
+    server = Gunicorn(env, var_dir / "gunicorn.log")
+    try:
+        server.start()
+        with EdgeProxy(testworld, ("127.0.0.1", server.port), [HOST]) as edge:
+            yield server, edge
+    finally:
+        server.stop()
 
 
 def _report(result, server, edge) -> str:

@@ -47,6 +47,8 @@ class EdgeProxy:
         sockets = {}
         for scheme, port in (("https", self.world.https_port), ("http", self.world.http_port)):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            # a proxy started again on the same address (a module fixture set up twice) finds TIME_WAIT sockets there
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.ip, port))
             sock.listen(128)
             sockets[scheme] = sock
