@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -16,6 +18,7 @@ def _production_env(tmp_path, **overrides):
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "app.launchready.example",
+        "MONITORING_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "LAUNCHREADY_VAR_DIR": str(tmp_path / "var"),
         "DJANGO_SETTINGS_MODULE": "launchready.settings",
     })
@@ -32,6 +35,22 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], _production_env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_about_what_only_we_know_is_missing(tmp_path):
+    env = _production_env(tmp_path, MONITORING_ENCRYPTION_KEYS="", CONTENT_SECURITY_POLICY="")
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode != 0
+    assert "launchready.W001" in result.stderr + result.stdout and "launchready.W002" in result.stderr + result.stdout
+
+
+def test_production_sends_a_content_security_policy(tmp_path):
+    code = ("import django; django.setup(); from django.conf import settings as s; "
+            "print(s.CONTENT_SECURITY_POLICY); print('apps.core.csp.ContentSecurityPolicyMiddleware' in s.MIDDLEWARE)")
+    result = _run(["-c", code], _production_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    policy, installed = result.stdout.strip().splitlines()[-2:]
+    assert installed == "True" and "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
 
 
 def test_the_app_refuses_to_start_with_debug_off_and_no_secret_key(tmp_path):

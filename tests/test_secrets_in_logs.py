@@ -3,6 +3,7 @@
 The repository is built at run time with freshly generated secrets (so this file holds none), scanned through the
 real pipeline (run_scan_inline: the same run_part a worker runs), and every log record of every logger at DEBUG
 level is captured twice: raw (message, arguments, extras, traceback) and formatted the way production formats it.
+The same capture watches a Stripe checkout: order, signed webhook, forged webhook, fulfilment.
 """
 
 import io
@@ -102,3 +103,55 @@ def test_a_scan_that_finds_secrets_logs_none_of_them(cast, tmp_path, captured_lo
         assert value not in raw, f"{name} reached a log record"
         assert value not in lines, f"{name} reached a formatted log line"
         assert value not in stored, f"{name} reached a stored finding"
+
+
+@pytest.mark.django_db
+def test_a_stripe_checkout_and_its_webhooks_log_no_key_signature_or_buyer_token(cast, client, settings, monkeypatch,
+                                                                               django_capture_on_commit_callbacks,
+                                                                               captured_logs):
+    """Order, pay, a signed webhook (processed by the worker's code), a forged one and a replay, all captured."""
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from apps.billing import fulfilment
+    from apps.billing.models import ScoreOrder, StripeEvent
+    from apps.checks import pipeline
+    from tests.fakestripe import FakeStripe
+
+    alnum = string.ascii_letters + string.digits
+    api_key, webhook_secret = "sk_" + "test_" + _random(alnum, 32), "whsec_" + _random(alnum, 32)
+    fake = FakeStripe(webhook_secret=webhook_secret).start()
+    try:
+        cache.clear()  # the storefront's rate limits
+        settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = api_key, webhook_secret
+        settings.STRIPE_API_BASE, settings.SELF_SERVE_PROFILE = fake.url, "internet"
+        monkeypatch.setattr(pipeline, "dispatch", lambda part_ids: True)  # no broker: the scan is not the point
+
+        response = client.post(reverse("billing:storefront", kwargs={"workspace_slug": cast.acme.slug}),
+                               {"domain": "launch-ready-example.com", "email": "buyer@startup.example"})
+        assert response.status_code == 302 and response["Location"].startswith(fake.url)
+        order = ScoreOrder.objects.get()
+        event = fake.pay(order.checkout_session_id)
+        body, signature = fake.signed(event)
+        with django_capture_on_commit_callbacks(execute=False):
+            ok = client.post(reverse("billing:webhook"), data=body, content_type="application/json",
+                             HTTP_STRIPE_SIGNATURE=signature)
+            forged = client.post(reverse("billing:webhook"), data=body + " ",
+                                 content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
+        assert (ok.status_code, forged.status_code) == (200, 400)
+        with django_capture_on_commit_callbacks(execute=True):
+            fulfilment.process_event(StripeEvent.objects.get().pk)
+        order.refresh_from_db()
+        assert order.state == ScoreOrder.SCANNING and order.access_token
+        # the SDK did call the (fake) API with the key, so the key was in play while logs were captured
+        assert any(r["headers"].get("Authorization") == f"Bearer {api_key}" for r in fake.requests)
+    finally:
+        fake.stop()
+
+    raw, lines = captured_logs.raw.getvalue(), captured_logs.lines.getvalue()
+    assert "webhook" in raw.lower() or "Bad Request" in raw, "the capture saw nothing of the webhooks"
+    v1 = signature.split("v1=")[1].split(",")[0]
+    for name, value in {"api key": api_key, "webhook secret": webhook_secret, "signature": v1,
+                        "buyer's score-page token": order.access_token}.items():
+        assert value not in raw, f"the {name} reached a log record"
+        assert value not in lines, f"the {name} reached a formatted log line"

@@ -6,4 +6,4 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self):
-        from . import request_id  # noqa: F401 - connects the Celery signals that carry request ids into tasks
+        from . import checks, request_id  # noqa: F401 - deploy checks; the Celery signals that carry request ids

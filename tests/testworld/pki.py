@@ -103,6 +103,15 @@ class TestCA:
             self.files[variant] = (cert_path, key_path)
         self.expired_not_after = variants["expired"][0].cert.not_valid_after_utc
 
+    def issue(self, label: str, names: list[str]) -> tuple[Path, Path]:
+        """A valid leaf for names from the test CA's intermediate (chain included): (cert_path, key_path)."""
+        leaf = _build(names[0], self.intermediate, ca=False, names=names)
+        cert_path, key_path = self.dir / f"{label}.pem", self.dir / f"{label}.key"
+        cert_path.write_bytes(_pem(leaf.cert) + _pem(self.intermediate.cert))
+        key_path.write_bytes(leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption()))
+        return cert_path, key_path
+
     @staticmethod
     def _self_signed(names, key) -> x509.Certificate:
         issued = _build(names[0], None, ca=False, names=names, key=key)
