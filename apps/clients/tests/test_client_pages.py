@@ -182,6 +182,13 @@ def test_founders_see_their_client_but_never_the_notes(cast, login):
     assert reverse("clients:edit", kwargs={"client_id": cast.nova.pk}) not in html
 
 
+def test_consultants_find_the_founder_invitation_page_from_the_client(cast, login):
+    """The invite page existed but nothing linked to it (found by the e2e founder journey)."""
+    invite = reverse("tenants:client_invite", kwargs={"client_id": cast.nova.pk})
+    assert invite in login(cast.bob).get(detail_url(cast.nova)).content.decode()
+    assert invite not in login(cast.fiona).get(detail_url(cast.nova)).content.decode()
+
+
 def test_detail_checks_ownership(cast, login):
     assert login(cast.charlie).get(detail_url(cast.nova)).status_code == 404
     assert login(cast.fiona).get(detail_url(cast.orbit)).status_code == 404

@@ -29,6 +29,14 @@ def test_founders_see_only_their_clients_current_sprint(cast, login):
     assert reverse("sprints:detail", args=[cast.nova_sprint.pk]) in body
 
 
+def test_founders_reach_their_clients_page_from_the_portal(cast, login):
+    """Founders edit vendor accounts and env var names on the client page; the portal did not link to it
+    (found by the e2e founder journey)."""
+    body = login(cast.fiona).get(URL).content.decode()
+    assert f'href="{reverse("clients:detail", args=[cast.nova.pk])}"' in body
+    assert f'href="{reverse("clients:detail", args=[cast.orbit.pk])}"' not in body
+
+
 def test_it_checks_ownership(cast, login):
     body = login(cast.charlie).get(URL).content.decode()
     assert "Rival Bot" not in body and "Nova AI" not in body

@@ -34,6 +34,17 @@ def test_starting_a_sprint_snapshots_the_template_and_defaults_due_to_48_hours(c
     assert "started the sprint" in sprint.activity.first().text
 
 
+@pytest.mark.parametrize("page_url, button", [
+    (lambda cast: new_url(cast.orbit), "Start the sprint"),
+    (lambda cast: reverse("sprints:decision", args=[cast.orbit_sprint.pk]), "Record the decision"),
+])
+def test_form_pages_have_one_submit_button(cast, login, page_url, button):
+    """form_page.html passed its `submit` on to partials/form.html, which drew a second button (found by e2e)."""
+    html = login(cast.bob).get(page_url(cast)).content.decode()
+    assert html.count(f'<button type="submit">{button}</button>') == 1
+    assert html.count('type="submit"') == html.count("Log out</button>") + 1
+
+
 def test_a_workspace_template_can_be_chosen_but_not_another_workspaces(cast, login):
     ours = ChecklistTemplate.default().copy_to(cast.acme, name="Acme flavour")
     theirs = ChecklistTemplate.default().copy_to(cast.other, name="Other flavour")
