@@ -98,6 +98,9 @@ class SprintQuerySet(models.QuerySet):
                                                              row["done"], row["total"]))
         for sprint in sprints:
             sprint.stage_progress = by_sprint[sprint.pk]
+            # the overall counts are the stages' sums: no second pass over the items (with_progress() not needed)
+            sprint.items_total = sum(stage.total for stage in sprint.stage_progress)
+            sprint.items_done = sum(stage.done for stage in sprint.stage_progress)
         return sprints
 
 
