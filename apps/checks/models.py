@@ -41,6 +41,8 @@ class ScanRun(PublicModel):
             models.Index(fields=["client", "-created_at"]),
             models.Index(fields=["sprint", "-created_at"]),
             models.Index(fields=["state", "deadline"]),
+            # the dashboard's latest finished scan per client (SprintQuerySet.with_latest_scan): one index probe
+            models.Index(fields=["client", "state", "-finished_at"], name="scanrun_client_latest_done"),
         ]
 
     def __str__(self):

@@ -46,7 +46,7 @@ def dashboard(request):
     clients = consultant_clients_of(request.user)
     sprints = (
         Sprint.objects.filter(client__in=clients).running()
-        .select_related("client", "decided_by").with_progress().with_latest_scan()
+        .select_related("client", "decided_by").with_latest_scan()
         .order_by("due_at", "client__name")
         .attach_stage_progress()
     )
