@@ -286,6 +286,9 @@ SCAN_HOST_CONCURRENCY = env.int("SCAN_HOST_CONCURRENCY", default=8)
 SCAN_PART_CONNECTIONS = env.int("SCAN_PART_CONNECTIONS", default=4)
 SCAN_HOST_LEASE_SECONDS = env.int("SCAN_HOST_LEASE_SECONDS", default=120)  # outlives any part (checks time out)
 SCAN_HOST_BUSY_RETRY_SECONDS = env.float("SCAN_HOST_BUSY_RETRY_SECONDS", default=0.2)
+# A scan's parts are published as this many tasks (whole hostnames per task; 0: one per connection slot, the most
+# that can run at once): fewer, larger tasks cost less broker/DB overhead per part (docs/decisions.md).
+SCAN_TASKS_PER_SCAN = env.int("SCAN_TASKS_PER_SCAN", default=0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Network profiles for the check engine (SPEC.md section 4) ----------------------------------
