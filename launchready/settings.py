@@ -236,7 +236,8 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
-        "polling_interval": 0.1,  # the default 1 s would add up to a second to every task hop
+        # The default 1 s would add up to a second to every task hop; a poll is one directory listing per queue.
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.02),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"

@@ -151,20 +151,17 @@ def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profil
     profile_name = profile or (client.network_profile if client else settings.DEFAULT_NETWORK_PROFILE)
     get_profile(profile_name)  # fail now, in the request, if the profile is not configured
     now = timezone.now()
+    units = plan_parts(target, only, include_active=active)
     with transaction.atomic():
         scan = ScanRun.objects.create(
             client=client, sprint=sprint, requested_by=requested_by, profile=profile_name, domain=target.domain,
             target=dataclasses.asdict(target), options={"only": list(only or []), "active": bool(active),
                                                          "scheduled": scheduled},
-            state=ScanRun.QUEUED,
+            state=ScanRun.QUEUED, parts_total=len(units),
             deadline=now + timedelta(seconds=settings.SCAN_DEADLINE_SECONDS),
         )
-        parts = ScanPart.objects.bulk_create(
-            ScanPart(scan=scan, family=family, hostname=host)
-            for family, host in plan_parts(target, only, include_active=active)
-        )
-        ScanRun.objects.filter(pk=scan.pk).update(parts_total=len(parts))
-        scan.parts_total = len(parts)
+        parts = ScanPart.objects.bulk_create(ScanPart(scan=scan, family=family, hostname=host)
+                                             for family, host in units)
         if sprint is not None:
             kind = "an active scan" if active else "a scan"
             sprint.log(requested_by, f"started {kind} of {target.domain} ({len(parts)} parts)")
@@ -328,12 +325,17 @@ def claim_host_slots(key: str, holder: str, up_to: int, now=None) -> list[int]:
     numbers taken (empty when every slot is held)."""
     now = now or timezone.now()
     count = slots_per_host()
-    HostLease.objects.bulk_create([HostLease(key=key, slot=n) for n in range(count)], ignore_conflicts=True)
     expires = now + timedelta(seconds=settings.SCAN_HOST_LEASE_SECONDS)
     free = Q(holder="") | Q(expires_at__lt=now)
     # Only slots that look free are tried (one read instead of an UPDATE per slot), in random order so workers
     # rarely race for the same row; the conditional UPDATE is what decides.
-    candidates = list(HostLease.objects.filter(free, key=key, slot__lt=count).values_list("slot", flat=True))
+    rows = {slot: (holder, until) for slot, holder, until in HostLease.objects.filter(key=key, slot__lt=count)
+            .values_list("slot", "holder", "expires_at")}
+    if len(rows) < count:  # the target's first scan (or a larger limit): create its missing slot rows
+        HostLease.objects.bulk_create([HostLease(key=key, slot=n) for n in range(count) if n not in rows],
+                                      ignore_conflicts=True)
+    candidates = [n for n in range(count)
+                  if n not in rows or not rows[n][0] or (rows[n][1] is not None and rows[n][1] < now)]
     random.shuffle(candidates)
     taken = []
     for slot in candidates:
