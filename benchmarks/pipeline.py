@@ -9,8 +9,15 @@ Celery worker on the `scans` queue.
   progress partial (the page htmx polls) lists a finding; median of FIRST_RUNS scans.
 - overhead_ratio: a full scan of the demo client NovaChat through Celery + the broker (start_scan → every part done
   and finalized) divided by the same scan run directly by the engine in one process with the same politeness budget
-  (max_concurrency = SCAN_HOST_CONCURRENCY connections); medians of FULL_RUNS each.
-Last line: `pipeline first_finding_ms=… overhead_ratio=…` (then the figures it came from).
+  (max_concurrency = SCAN_HOST_CONCURRENCY connections); medians of FULL_RUNS each, pipeline and direct runs
+  alternating so both see the same machine load. The findings must match (same_findings; obs.* excluded: monitoring
+  contributes them in the pipeline only).
+The worker is warmed up first (two untimed scans: each prefork child's first task pays imports and a database
+connection), as a deployed worker is. A breakdown line gives each pipeline run's stages from the database's
+timestamps. Last line: `pipeline first_finding_ms=… overhead_ratio=…` (then the figures it came from).
+
+Figures on the 2-core development machine (shared with other jobs, so they vary by run): see docs/decisions.md
+("Batched scan tasks") and the report of issue 6.
 """
 
 from __future__ import annotations
