@@ -244,13 +244,15 @@ else:
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "launchready.broker:Transport"  # kombu's, with complete-or-absent message files
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
-        "polling_interval": 0.1,  # the default 1 s would add up to a second to every task hop
+        # The default 1 s would add up to a second to every task hop; a poll is one directory listing per queue.
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.02),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
@@ -305,6 +307,9 @@ SCAN_HOST_BUSY_RETRY_SECONDS = env.float("SCAN_HOST_BUSY_RETRY_SECONDS", default
 # long, at most PACK_RENDER_ATTEMPTS times; then the pack says it failed (apps/reports/documents.redispatch_stalled).
 PACK_STALLED_SECONDS = env.int("PACK_STALLED_SECONDS", default=120)
 PACK_RENDER_ATTEMPTS = env.int("PACK_RENDER_ATTEMPTS", default=3)
+# A scan's parts are published as this many tasks (whole hostnames per task; 0: one per connection slot, the most
+# that can run at once): fewer, larger tasks cost less broker/DB overhead per part (docs/decisions.md).
+SCAN_TASKS_PER_SCAN = env.int("SCAN_TASKS_PER_SCAN", default=0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Network profiles for the check engine (SPEC.md section 4) ----------------------------------

@@ -1,9 +1,11 @@
-"""The scan pipeline: plan a scan as (family × hostname) parts, run each part, finalize exactly once.
+"""The scan pipeline: plan a scan as (family × hostname) parts, run them in batches, finalize exactly once.
 
-Plain functions called by thin Celery tasks (tasks.py) and by views. Completion is detected without a result
-backend: each part is finished by a conditional UPDATE (exactly once, even when a task is redelivered), the
-finishing part bumps `parts_done`, and whichever part sees `parts_done == parts_total` finalizes — again by a
-conditional UPDATE, so only one worker does.
+Plain functions called by thin Celery tasks (tasks.py) and by views. A scan's parts are published as a few tasks
+(batches of whole hostnames, at most one per connection slot of the target: SCAN_TASKS_PER_SCAN); a task runs its
+parts on one event loop and one ScanNet while it holds one slot. Completion is detected without a result backend:
+each part is finished by a conditional UPDATE (exactly once, even when a task is redelivered), the finishing task
+bumps `parts_done` by the parts it finished, and whichever task sees `parts_done == parts_total` finalizes — again by
+a conditional UPDATE, so only one worker does.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
 from apps.checks.engine import Finding as EngineFinding
-from apps.checks.engine import Target, run_family, scoring
+from apps.checks.engine import Target, run_units, scoring
 from apps.checks.engine.registry import selected
 from apps.checks.profiles import get_profile
 
@@ -40,6 +42,11 @@ scan_finalized = Signal()
 # Sent just before a scan is scored: receivers return extra engine Findings that need data the engine never sees
 # (monitoring's obs.monitors / obs.health); they are stored on the scan and scored with the rest.
 scan_findings_wanted = Signal()
+# Sent by the task that runs a scan's domain-wide parts, before its checks run: receivers read what they need from
+# the database now and return async callables `(net) -> [engine Finding]` that run next to the engine's checks, on the
+# task's ScanNet and within its connection slot; their findings are stored with the task's domain part. Whatever they
+# did not produce (that task was lost, a callable failed) scan_findings_wanted still supplies at finalize.
+scan_checks_wanted = Signal()
 
 
 class QueueUnavailable(Exception):
@@ -127,8 +134,7 @@ def plan_parts(target: Target, only=None, include_active=False) -> list[tuple[st
 def run_scan_inline(**kwargs) -> ScanRun:
     """Create a scan and run its parts in this process, without the broker (demo loader, management commands)."""
     scan = start_scan(**kwargs, publish=False)
-    for part_id in scan.parts.values_list("pk", flat=True):
-        run_part(part_id, wait_for_slot=settings.SCAN_HOST_LEASE_SECONDS)
+    run_parts(list(scan.parts.values_list("pk", flat=True)), wait_for_slot=settings.SCAN_HOST_LEASE_SECONDS)
     scan.refresh_from_db()
     return scan
 
@@ -145,20 +151,17 @@ def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profil
     profile_name = profile or (client.network_profile if client else settings.DEFAULT_NETWORK_PROFILE)
     get_profile(profile_name)  # fail now, in the request, if the profile is not configured
     now = timezone.now()
+    units = plan_parts(target, only, include_active=active)
     with transaction.atomic():
         scan = ScanRun.objects.create(
             client=client, sprint=sprint, requested_by=requested_by, profile=profile_name, domain=target.domain,
             target=dataclasses.asdict(target), options={"only": list(only or []), "active": bool(active),
                                                          "scheduled": scheduled},
-            state=ScanRun.QUEUED,
+            state=ScanRun.QUEUED, parts_total=len(units),
             deadline=now + timedelta(seconds=settings.SCAN_DEADLINE_SECONDS),
         )
-        parts = ScanPart.objects.bulk_create(
-            ScanPart(scan=scan, family=family, hostname=host)
-            for family, host in plan_parts(target, only, include_active=active)
-        )
-        ScanRun.objects.filter(pk=scan.pk).update(parts_total=len(parts))
-        scan.parts_total = len(parts)
+        parts = ScanPart.objects.bulk_create(ScanPart(scan=scan, family=family, hostname=host)
+                                             for family, host in units)
         if sprint is not None:
             kind = "an active scan" if active else "a scan"
             sprint.log(requested_by, f"started {kind} of {target.domain} ({len(parts)} parts)")
@@ -175,16 +178,42 @@ def start_scan(*, client=None, sprint=None, requested_by=None, only=None, profil
 
 
 def dispatch(part_ids) -> bool:
-    """Publish one task per part (after the rows are committed); False when the broker is unreachable."""
+    """Publish the parts (after the rows are committed) as a few tasks per scan (plan_batches); False when the
+    broker is unreachable."""
     from . import tasks
 
     try:
-        for pk in part_ids:
-            tasks.run_scan_part.apply_async((pk,), retry=True, retry_policy=PUBLISH_RETRY)
+        for batch in plan_batches(part_ids):
+            tasks.run_scan_parts.apply_async((batch,), retry=True, retry_policy=PUBLISH_RETRY)
     except Exception as exc:  # noqa: BLE001 - kombu/redis raise many types for "broker down"
         log.warning("could not publish scan parts: %s", exc)
         return False
     return True
+
+
+def tasks_per_scan() -> int:
+    """How many tasks a scan's parts are spread over: SCAN_TASKS_PER_SCAN (0: one per connection slot), never more
+    than the target's slots, since each task holds one slot while it runs."""
+    wanted = settings.SCAN_TASKS_PER_SCAN or slots_per_host()
+    return max(1, min(wanted, slots_per_host()))
+
+
+def plan_batches(part_ids) -> list[list[int]]:
+    """The parts grouped into tasks: never across scans; a hostname's parts stay together (they share the fetch
+    and DNS cache of the task's ScanNet, as in a direct engine run); at most tasks_per_scan() per scan, balanced by
+    part count."""
+    hosts: dict[object, dict[str, list[int]]] = {}
+    for pk, scan_id, hostname in ScanPart.objects.filter(pk__in=list(part_ids)).order_by("pk").values_list(
+            "pk", "scan_id", "hostname"):
+        hosts.setdefault(scan_id, {}).setdefault(hostname, []).append(pk)
+    count = tasks_per_scan()
+    batches = []
+    for groups in hosts.values():
+        bins: list[list[int]] = [[] for _ in range(min(count, len(groups)))]
+        for group in sorted(groups.values(), key=len, reverse=True):
+            min(bins, key=len).extend(group)
+        batches.extend(sorted(b) for b in bins if b)
+    return batches
 
 
 # Publishing gives up after about a second, so a request never hangs on a dead broker.
@@ -213,31 +242,61 @@ def redispatch_stalled(now=None) -> int:
 
 
 def run_part(part_id: int, *, wait_for_slot: float = 0) -> None:
-    """Run one part's checks and record its findings; safe to call again for the same part (redelivery).
+    """Run one part (see run_parts)."""
+    run_parts([part_id], wait_for_slot=wait_for_slot)
 
-    The part first takes one of its target's connection slots (HostBusy when none is free within wait_for_slot
-    seconds) and opens at most SCAN_PART_CONNECTIONS connections at once, so all workers together stay polite."""
-    part = ScanPart.objects.select_related("scan").filter(pk=part_id).first()
-    if part is None or part.finished_at is not None or part.scan.state in (ScanRun.DONE, ScanRun.FAILED):
-        return
-    scan = part.scan
+
+def run_parts(part_ids, *, wait_for_slot: float = 0) -> None:
+    """Run parts' checks and record their findings; safe to call again for the same parts (redelivery): parts
+    already finished are skipped, and a part is recorded only once.
+
+    The parts of one scan share one of their target's connection slots (HostBusy when none is free within
+    wait_for_slot seconds), one event loop and one ScanNet opening at most SCAN_PART_CONNECTIONS connections at
+    once, so all workers together stay polite."""
+    by_scan: dict[object, list[ScanPart]] = {}
+    for part in ScanPart.objects.select_related("scan").filter(pk__in=list(part_ids), finished_at=None).exclude(
+            scan__state__in=[ScanRun.DONE, ScanRun.FAILED]).order_by("pk"):
+        by_scan.setdefault(part.scan_id, []).append(part)
+    for parts in by_scan.values():
+        _run_scan_parts(parts, wait_for_slot)
+
+
+def _run_scan_parts(parts: list[ScanPart], wait_for_slot: float) -> None:
+    scan = parts[0].scan
+    ids = [p.pk for p in parts]
     lease = HostSlot(scan.domain)
     try:
-        lease.acquire(wait=wait_for_slot)
+        lease.acquire(wait=wait_for_slot, up_to=slots_per_task())
     except HostBusy:
-        ScanPart.objects.filter(pk=part.pk).update(waiting_at=timezone.now())
+        ScanPart.objects.filter(pk__in=ids).update(waiting_at=timezone.now())
         raise
     with lease:
-        ScanRun.objects.filter(pk=scan.pk, state=ScanRun.QUEUED).update(state=ScanRun.RUNNING,
-                                                                         started_at=timezone.now())
-        ScanPart.objects.filter(pk=part.pk).update(attempts=F("attempts") + 1, started_at=timezone.now())
+        now = timezone.now()
+        if scan.state == ScanRun.QUEUED:
+            ScanRun.objects.filter(pk=scan.pk, state=ScanRun.QUEUED).update(state=ScanRun.RUNNING, started_at=now)
+        ScanPart.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1, started_at=now)
         target = Target(**scan.target)
-        profile = get_profile(scan.profile).with_options(max_concurrency=connections_per_part())
-        with _repo_on_disk(target, needed=part.family == "repo"):
-            findings = run_family(part.family, target, part.hostname or None, profile,
-                                  only=scan.options.get("only") or None,
-                                  include_active=bool(scan.options.get("active")))
-    record_part(part, findings)
+        profile = get_profile(scan.profile).with_options(max_concurrency=connections_per_part() * len(lease.slots))
+        home = next((p for p in parts if p.hostname == scan.domain), None)
+        extra = _contributed_checks(scan) if home is not None else []
+        with _repo_on_disk(target, needed=any(p.family == "repo" for p in parts)):
+            *results, contributed = run_units([(p.family, p.hostname or None) for p in parts], target, profile,
+                                              extra=extra, only=scan.options.get("only") or None,
+                                              include_active=bool(scan.options.get("active")))
+    if home is not None:
+        results[parts.index(home)] = results[parts.index(home)] + contributed
+    # Recorded after the slot is released: when the scan shows done, none of its slots is still held.
+    record_parts(list(zip(parts, results, strict=True)))
+
+
+def _contributed_checks(scan: ScanRun) -> list:
+    calls = []
+    for receiver, response in scan_checks_wanted.send_robust(sender=ScanRun, scan=scan):
+        if isinstance(response, Exception):  # a contributor's fault must not block the scan
+            log.error("checks contributor %r failed for scan %s: %r", receiver, scan.pk, response)
+            continue
+        calls.extend(response or [])
+    return calls
 
 
 # --- politeness: connection slots per target domain, shared by every worker ------------------------------------------
@@ -250,44 +309,77 @@ def slots_per_host() -> int:
     return max(1, settings.SCAN_HOST_CONCURRENCY // connections_per_part())
 
 
+def slots_per_task() -> int:
+    """Slots one task takes when they are free: a scan's tasks together may use all of its target's slots."""
+    return max(1, slots_per_host() // tasks_per_scan())
+
+
 def claim_host_slot(key: str, holder: str, now=None) -> int | None:
     """Take a free (or expired) slot of `key` for `holder` by conditional UPDATE; the slot number, or None."""
+    slots = claim_host_slots(key, holder, 1, now)
+    return slots[0] if slots else None
+
+
+def claim_host_slots(key: str, holder: str, up_to: int, now=None) -> list[int]:
+    """Take up to `up_to` free (or expired) slots of `key` for `holder`, each by conditional UPDATE; the slot
+    numbers taken (empty when every slot is held)."""
     now = now or timezone.now()
     count = slots_per_host()
-    HostLease.objects.bulk_create([HostLease(key=key, slot=n) for n in range(count)], ignore_conflicts=True)
     expires = now + timedelta(seconds=settings.SCAN_HOST_LEASE_SECONDS)
-    first = random.randrange(count)  # workers start at different slots, so they rarely race for the same row
-    for slot in [(first + n) % count for n in range(count)]:
-        free = Q(holder="") | Q(expires_at__lt=now)
+    free = Q(holder="") | Q(expires_at__lt=now)
+    # Only slots that look free are tried (one read instead of an UPDATE per slot), in random order so workers
+    # rarely race for the same row; the conditional UPDATE is what decides.
+    rows = {slot: (holder, until) for slot, holder, until in HostLease.objects.filter(key=key, slot__lt=count)
+            .values_list("slot", "holder", "expires_at")}
+    if len(rows) < count:  # the target's first scan (or a larger limit): create its missing slot rows
+        HostLease.objects.bulk_create([HostLease(key=key, slot=n) for n in range(count) if n not in rows],
+                                      ignore_conflicts=True)
+    candidates = [n for n in range(count)
+                  if n not in rows or not rows[n][0] or (rows[n][1] is not None and rows[n][1] < now)]
+    random.shuffle(candidates)
+    taken = []
+    for slot in candidates:
+        if len(taken) >= up_to:
+            break
         if HostLease.objects.filter(free, key=key, slot=slot).update(holder=holder, expires_at=expires):
-            return slot
-    return None
+            taken.append(slot)
+    return taken
 
 
 def release_host_slot(key: str, slot: int, holder: str) -> None:
     HostLease.objects.filter(key=key, slot=slot, holder=holder).update(holder="", expires_at=None)
 
 
+def release_host_slots(key: str, holder: str) -> None:
+    HostLease.objects.filter(key=key, holder=holder).update(holder="", expires_at=None)
+
+
 class HostSlot:
-    """A held connection slot of one target: `acquire()` it, then `with slot:` releases it whatever happens."""
+    """Held connection slots of one target: `acquire()` one or more, then `with slot:` releases them whatever
+    happens."""
 
     def __init__(self, key: str):
-        self.key, self.holder, self.slot = key, uuid.uuid4().hex, None
+        self.key, self.holder, self.slots = key, uuid.uuid4().hex, []
 
-    def acquire(self, *, wait: float = 0) -> HostSlot:
+    @property
+    def slot(self) -> int | None:
+        return self.slots[0] if self.slots else None
+
+    def acquire(self, *, wait: float = 0, up_to: int = 1) -> HostSlot:
+        """At least one slot (HostBusy when none is free within `wait` seconds), and up to `up_to` if free."""
         give_up = time.monotonic() + wait
-        while (slot := claim_host_slot(self.key, self.holder)) is None:
+        while not (slots := claim_host_slots(self.key, self.holder, up_to)):
             if time.monotonic() >= give_up:
                 raise HostBusy(self.key)
             time.sleep(0.05)
-        self.slot = slot
+        self.slots = slots
         return self
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        release_host_slot(self.key, self.slot, self.holder)
+        release_host_slots(self.key, self.holder)
 
 
 @contextlib.contextmanager
@@ -316,15 +408,39 @@ def _repo_on_disk(target: Target, needed: bool):
 
 
 def record_part(part: ScanPart, findings: list[EngineFinding]) -> None:
-    """Store findings and finish the part in one transaction, then finalize the scan if this was the last."""
+    record_parts([(part, findings)])
+
+
+def record_parts(results: list[tuple[ScanPart, list[EngineFinding]]]) -> None:
+    """Store the findings of one scan's parts and finish those parts in one transaction (each part by its own
+    conditional UPDATE, so a part another delivery already recorded adds nothing), then finalize the scan if this
+    brought it to its last part."""
+    if not results:
+        return
+    scan_id = results[0][0].scan_id
     with transaction.atomic():
-        if not ScanPart.objects.filter(pk=part.pk, finished_at=None).update(finished_at=timezone.now()):
-            return  # another delivery of this part already recorded it
-        Finding.objects.bulk_create(_rows(part.scan_id, findings), ignore_conflicts=True)
-        ScanRun.objects.filter(pk=part.scan_id).update(parts_done=F("parts_done") + 1)
-    scan = ScanRun.objects.get(pk=part.scan_id)
+        now = timezone.now()
+        mine = _finish_parts([part.pk for part, _findings in results], now)
+        finished = [(part, findings) for part, findings in results if part.pk in mine]
+        if not finished:
+            return  # other deliveries of these parts already recorded them
+        Finding.objects.bulk_create([row for part, findings in finished for row in _rows(scan_id, findings)],
+                                    ignore_conflicts=True)
+        ScanRun.objects.filter(pk=scan_id).update(parts_done=F("parts_done") + len(finished))
+    scan = ScanRun.objects.get(pk=scan_id)
     if scan.parts_done >= scan.parts_total:
         finalize(scan)
+
+
+def _finish_parts(ids: list[int], now) -> set[int]:
+    """Mark the still-unfinished parts among `ids` finished, by one conditional UPDATE; the ids it finished (the
+    others were recorded by another delivery). RETURNING: PostgreSQL, and SQLite since 3.35."""
+    qn = connection.ops.quote_name
+    sql = (f"UPDATE {qn(ScanPart._meta.db_table)} SET {qn('finished_at')} = %s "
+           f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(ids))}) AND {qn('finished_at')} IS NULL RETURNING {qn('id')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), *ids])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _rows(scan_id, findings: list[EngineFinding]) -> list[Finding]:

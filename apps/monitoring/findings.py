@@ -89,14 +89,27 @@ async def health_finding(net: ScanNet, url: str, target: str) -> Finding:
 
 
 def obs_health(client, profile=None) -> Finding:
-    url = (client.endpoints.filter(kind="health").values_list("url", flat=True).first()
-           or next((m.url for m in monitored_kinds(client)["health"]), None))
-    if not url:
-        return Finding("obs.health", client.domain, "fail", CHECK_SEVERITY["obs.health"],
-                       "No health endpoint is declared.", {},
-                       "Declare the health endpoint (e.g. https://api.example.com/health) in the client's endpoints.")
+    check = obs_health_check(client)
 
     async def run():
-        return await health_finding(ScanNet(profile or get_profile(client.network_profile)), url, client.domain)
+        return await check(ScanNet(profile or get_profile(client.network_profile)))
 
     return asyncio.run(run())
+
+
+def obs_health_check(client):
+    """obs.health as an async callable of a ScanNet: the database is read now, the network when it is awaited
+    (the scan pipeline runs it next to the engine's checks, within the scan's connection slot)."""
+    domain = client.domain
+    url = (client.endpoints.filter(kind="health").values_list("url", flat=True).first()
+           or next((m.url for m in monitored_kinds(client)["health"]), None))
+
+    async def check(net: ScanNet) -> Finding:
+        if not url:
+            return Finding("obs.health", domain, "fail", CHECK_SEVERITY["obs.health"],
+                           "No health endpoint is declared.", {},
+                           "Declare the health endpoint (e.g. https://api.example.com/health) in the client's "
+                           "endpoints.")
+        return await health_finding(net, url, domain)
+
+    return check

@@ -98,6 +98,34 @@ def run_family(family: str, target: Target, hostname: str | None, profile: Netwo
     return asyncio.run(run_family_async(family, target, hostname, profile, **kwargs))
 
 
+async def run_units_async(units: list[tuple[str, str | None]], target: Target, profile: NetworkProfile, *,
+                          extra=(), **kwargs) -> list[list[Finding]]:
+    """Several (family, hostname) units at once on one ScanNet: one resolver and fetch cache, and together never
+    more than profile.max_concurrency connections. The findings of each unit, in the order of `units`, then one
+    list with the findings of `extra`: async callables taking the ScanNet (checks the caller adds, e.g. from data
+    the engine never sees); one that raises is logged and left out."""
+    net = ScanNet(profile)
+
+    async def guarded(call) -> list[Finding]:
+        try:
+            return list(await call(net))
+        except Exception:  # noqa: BLE001 - the caller's check must not sink the engine's
+            log.exception("extra check %r failed on %s", call, target.domain)
+            return []
+
+    results = await asyncio.gather(*(run_checks_async(target, profile, family=family, hostname=hostname, net=net,
+                                                      **kwargs) for family, hostname in units),
+                                   *(guarded(call) for call in extra))
+    unit_findings = [findings for findings, _net in results[:len(units)]]
+    return unit_findings + [[f for batch in results[len(units):] for f in batch]]
+
+
+def run_units(units: list[tuple[str, str | None]], target: Target, profile: NetworkProfile,
+              **kwargs) -> list[list[Finding]]:
+    """Synchronous run_units_async (one event loop for the whole batch of units)."""
+    return asyncio.run(run_units_async(units, target, profile, **kwargs))
+
+
 def summarise(domain: str, findings: list[Finding], duration_ms: int, net: ScanNet | None = None) -> ScanResult:
     ordered = scoring.worst_first(findings)
     return ScanResult(domain=domain, score=scoring.score(findings), grade=scoring.grade_for(scoring.score(findings)),

@@ -94,7 +94,11 @@ def test_a_worker_killed_mid_scan_is_replaced_and_the_scan_completes_without_los
     # Beat's re-dispatch runs in this process; short thresholds stand in for its 15-second tick.
     settings.SCAN_PART_UNSTARTED_SECONDS = 1
     settings.SCAN_PART_STALLED_SECONDS = 2
-    env = {"LAUNCHREADY_TESTWORLD_STATE": str(world_state)}
+    # One connection per slot, so the scan is published as one task per hostname (six), not two halves: the kill
+    # lands while tasks are still queued and unfinished.
+    small_tasks = {"SCAN_PART_CONNECTIONS": "1", "SCAN_TASKS_PER_SCAN": "8"}
+    settings.SCAN_PART_CONNECTIONS, settings.SCAN_TASKS_PER_SCAN = 1, 8
+    env = {"LAUNCHREADY_TESTWORLD_STATE": str(world_state), **small_tasks}
     first = WorkerProcess(queues="scans", concurrency=1, extra_env=env).start()
     try:
         scan = pipeline.start_scan(client=good_client, requested_by=cast.alice)
@@ -197,3 +201,62 @@ def test_a_part_waiting_for_a_slot_is_not_published_again_by_beat(cast, good_cli
     published.clear()
     pipeline.redispatch_stalled(now=timezone.now() + timedelta(seconds=settings.SCAN_PART_UNSTARTED_SECONDS + 1))
     assert part.pk in published  # its waiting task went silent (lost with a broker): publish it again
+
+
+@pytest.mark.django_db
+def test_parts_are_published_in_a_few_tasks_of_whole_hostnames_per_scan(cast, good_client, world_state, settings,
+                                                                         monkeypatch,
+                                                                         django_capture_on_commit_callbacks):
+    from apps.checks import tasks
+
+    settings.SCAN_HOST_CONCURRENCY, settings.SCAN_PART_CONNECTIONS, settings.SCAN_TASKS_PER_SCAN = 8, 4, 0
+    published = []
+    monkeypatch.setattr(tasks.run_scan_parts, "apply_async", lambda args, **kw: published.append(args[0]))
+    with django_capture_on_commit_callbacks(execute=True):
+        one = pipeline.start_scan(client=good_client, requested_by=cast.alice)
+        two = pipeline.start_scan(client=good_client, requested_by=cast.alice, only=["http.hsts"])
+    assert len(published) == 2 + 2  # one task per connection slot (8 // 4) for each scan
+    owners = {p.pk: p for p in ScanPart.objects.all()}
+    assert sorted(pk for batch in published for pk in batch) == sorted(owners)  # every part once
+    for batch in published:
+        assert len({owners[pk].scan_id for pk in batch}) == 1  # never across scans
+    for scan in (one, two):
+        batch_of = {pk: i for i, batch in enumerate(published) for pk in batch}
+        for host in {p.hostname for p in owners.values() if p.scan_id == scan.pk}:
+            assert len({batch_of[p.pk] for p in owners.values() if p.scan_id == scan.pk and p.hostname == host}) == 1
+    settings.SCAN_TASKS_PER_SCAN = 50  # never more tasks than slots: the extra ones could only wait
+    assert pipeline.tasks_per_scan() == 2 and len(pipeline.plan_batches(list(owners))) == 4
+
+
+@pytest.mark.django_db
+def test_a_redelivered_batch_records_only_the_parts_not_yet_recorded(cast, good_client, world_state, testworld,
+                                                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        scan = pipeline.start_scan(client=good_client, requested_by=cast.alice, only=["http.hsts", "dns."])
+    ids = list(scan.parts.order_by("pk").values_list("pk", flat=True))
+    pipeline.run_parts(ids[:2])  # a first delivery got this far, then its worker died
+    first = set(Finding.objects.filter(scan=scan).values_list("pk", flat=True))
+    scan.refresh_from_db()
+    assert scan.parts_done == 2 and scan.state == ScanRun.RUNNING
+    pipeline.run_parts(ids)  # the whole batch is delivered again
+    scan.refresh_from_db()
+    assert scan.state == ScanRun.DONE and scan.parts_done == scan.parts_total == len(ids)
+    assert first and first <= set(Finding.objects.filter(scan=scan).values_list("pk", flat=True))
+    direct = run_scan(pipeline.target_for_client(good_client), testworld.profile(), ["http.hsts", "dns."])
+    assert _verdicts(scan.findings.all()) == _verdicts(direct.findings)  # nothing twice, nothing lost
+    assert set(ScanPart.objects.filter(scan=scan).values_list("attempts", flat=True)) == {1}  # none ran twice
+
+
+@pytest.mark.django_db
+def test_a_task_takes_several_free_slots_but_never_more_than_exist(settings):
+    settings.SCAN_HOST_CONCURRENCY, settings.SCAN_PART_CONNECTIONS = 8, 2
+    assert pipeline.slots_per_host() == 4
+    a = pipeline.HostSlot("good.lrtest").acquire(up_to=3)
+    assert len(a.slots) == 3
+    b = pipeline.HostSlot("good.lrtest").acquire(up_to=3)
+    assert len(b.slots) == 1 and not set(a.slots) & set(b.slots)  # what was left
+    with pytest.raises(pipeline.HostBusy):
+        pipeline.HostSlot("good.lrtest").acquire(up_to=3)
+    with a:
+        pass
+    assert len(pipeline.HostSlot("good.lrtest").acquire(up_to=4).slots) == 3  # a's slots came back, b still holds one
