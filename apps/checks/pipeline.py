@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -29,7 +30,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from apps.checks.engine import Finding as EngineFinding
-from apps.checks.engine import Target, run_units, scoring
+from apps.checks.engine import Target, run_units_async, scoring
 from apps.checks.engine.registry import selected
 from apps.checks.profiles import get_profile
 
@@ -279,14 +280,44 @@ def _run_scan_parts(parts: list[ScanPart], wait_for_slot: float) -> None:
         profile = get_profile(scan.profile).with_options(max_concurrency=connections_per_part() * len(lease.slots))
         home = next((p for p in parts if p.hostname == scan.domain), None)
         extra = _contributed_checks(scan) if home is not None else []
+        recorded = _record_early(parts, home)
         with _repo_on_disk(target, needed=any(p.family == "repo" for p in parts)):
-            *results, contributed = run_units([(p.family, p.hostname or None) for p in parts], target, profile,
+            # async_to_sync, not asyncio.run: the recording callbacks (sync_to_async) then run on this thread and
+            # its database connection, inside whatever transaction it is in.
+            *results, contributed = async_to_sync(run_units_async)(
+                                              [(p.family, p.hostname or None) for p in parts], target, profile,
                                               extra=extra, only=scan.options.get("only") or None,
-                                              include_active=bool(scan.options.get("active")))
+                                              include_active=bool(scan.options.get("active")),
+                                              on_unit_done=recorded.unit_done)
     if home is not None:
         results[parts.index(home)] = results[parts.index(home)] + contributed
-    # Recorded after the slot is released: when the scan shows done, none of its slots is still held.
-    record_parts(list(zip(parts, results, strict=True)))
+    # The rest is recorded after the slot is released: when the scan shows done, none of its slots is still held.
+    record_parts([(part, findings) for part, findings in zip(parts, results, strict=True)
+                  if part.pk not in recorded.ids])
+
+
+class _record_early:
+    """Records a batch's parts one by one as the engine finishes them, so the sprint page shows findings as they
+    land rather than when the whole batch is done. Held back for the end (recorded by the caller): the home part
+    (the contributed obs.* checks join it) and the batch's last part, so the scan can never be finalized while this
+    batch still holds its slot. The ORM is synchronous: sync_to_async runs the recording on the task's own thread."""
+
+    def __init__(self, parts: list[ScanPart], home):
+        self.parts, self.home = parts, home
+        self.pending = len(parts)
+        self.ids: set[int] = set()
+
+    async def unit_done(self, index: int, findings: list[EngineFinding]) -> None:
+        self.pending -= 1
+        part = self.parts[index]
+        if part is self.home or self.pending == 0:
+            return
+        await sync_to_async(_record_one)(part, findings)
+        self.ids.add(part.pk)
+
+
+def _record_one(part: ScanPart, findings: list[EngineFinding]) -> None:
+    record_parts([(part, findings)])
 
 
 def _contributed_checks(scan: ScanRun) -> list:

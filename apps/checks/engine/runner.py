@@ -99,12 +99,19 @@ def run_family(family: str, target: Target, hostname: str | None, profile: Netwo
 
 
 async def run_units_async(units: list[tuple[str, str | None]], target: Target, profile: NetworkProfile, *,
-                          extra=(), **kwargs) -> list[list[Finding]]:
+                          extra=(), on_unit_done=None, **kwargs) -> list[list[Finding]]:
     """Several (family, hostname) units at once on one ScanNet: one resolver and fetch cache, and together never
     more than profile.max_concurrency connections. The findings of each unit, in the order of `units`, then one
     list with the findings of `extra`: async callables taking the ScanNet (checks the caller adds, e.g. from data
-    the engine never sees); one that raises is logged and left out."""
+    the engine never sees); one that raises is logged and left out.
+    on_unit_done(index, findings), an async callable, hears of each unit as soon as it is done (live progress)."""
     net = ScanNet(profile)
+
+    async def unit(index, family, hostname):
+        findings, _net = await run_checks_async(target, profile, family=family, hostname=hostname, net=net, **kwargs)
+        if on_unit_done is not None:
+            await on_unit_done(index, findings)
+        return findings, _net
 
     async def guarded(call) -> list[Finding]:
         try:
@@ -113,8 +120,7 @@ async def run_units_async(units: list[tuple[str, str | None]], target: Target, p
             log.exception("extra check %r failed on %s", call, target.domain)
             return []
 
-    results = await asyncio.gather(*(run_checks_async(target, profile, family=family, hostname=hostname, net=net,
-                                                      **kwargs) for family, hostname in units),
+    results = await asyncio.gather(*(unit(index, family, hostname) for index, (family, hostname) in enumerate(units)),
                                    *(guarded(call) for call in extra))
     unit_findings = [findings for findings, _net in results[:len(units)]]
     return unit_findings + [[f for batch in results[len(units):] for f in batch]]
