@@ -260,3 +260,28 @@ def test_a_task_takes_several_free_slots_but_never_more_than_exist(settings):
     with a:
         pass
     assert len(pipeline.HostSlot("good.lrtest").acquire(up_to=4).slots) == 3  # a's slots came back, b still holds one
+
+
+def test_a_batch_records_its_parts_as_they_finish_not_all_at_its_end(cast, good_client, world_state, testworld,
+                                                                    monkeypatch, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        scan = pipeline.start_scan(client=good_client, requested_by=cast.alice, only=["http.hsts", "dns."])
+    ids = list(scan.parts.order_by("pk").values_list("pk", flat=True))
+    assert len(ids) > 2
+    recorded = []  # (parts in this call, the scan's state just before it)
+    real_record = pipeline.record_parts
+
+    def spy(results):
+        recorded.append((len(results), ScanRun.objects.get(pk=scan.pk).state))
+        real_record(results)
+
+    monkeypatch.setattr(pipeline, "record_parts", spy)
+    pipeline.run_parts(ids)  # one batch, as one task would run it
+    scan.refresh_from_db()
+    assert scan.state == ScanRun.DONE and scan.parts_done == scan.parts_total == len(ids)
+    # Findings landed part by part while the batch ran; the held-back rest (the home part, the last) came at the end.
+    assert len(recorded) >= 2 and recorded[0][0] == 1, recorded
+    assert all(state == ScanRun.RUNNING for _n, state in recorded), recorded
+    assert sum(n for n, _state in recorded) == len(ids)
+    direct = run_scan(pipeline.target_for_client(good_client), testworld.profile(), ["http.hsts", "dns."])
+    assert _verdicts(scan.findings.all()) == _verdicts(direct.findings)
