@@ -40,11 +40,6 @@ def stack_env(*, site_url: str, world_state: dict, world_state_file: Path, fake_
         "STRIPE_WEBHOOK_SECRET": webhook_secret,
         "EMAIL_URL": f"filemail:///{mail_dir}",  # filemail:////abs/path: every email is a file the test reads
         "MEDIA_ROOT": str(media_root),
-        # A strict politeness budget (one connection to the client's host at a time): the test world's scan then
-        # lasts a second or two instead of a few hundred ms, long enough for the journey to watch findings arrive
-        # through several polls, as a person would on a real site.
-        "SCAN_HOST_CONCURRENCY": "1",
-        "SCAN_PART_CONNECTIONS": "1",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the test process only (Playwright's loop), not the app
     return env  # REDIS_URL (CI) comes from os.environ, as for tests.worker.WorkerProcess
