@@ -16,12 +16,12 @@ The worker is warmed up first (two untimed scans: each prefork child's first tas
 connection), as a deployed worker is. A breakdown line gives each pipeline run's stages from the database's
 timestamps. Last line: `pipeline first_finding_ms=… overhead_ratio=…` (then the figures it came from).
 
-Figures on the 2-core development machine (lightly loaded; they move with other jobs' load), three runs each:
-Redis overhead_ratio 1.97 / 1.82 / 1.72 (pipeline ≈0.19–0.21 s, direct ≈0.10–0.11 s), embedded broker
-1.81 / 1.93 / 2.09; first_finding_ms ≈180–210. Before batching (one task per part): ≈5.5 with Redis. The target
+Figures on the 2-core development machine (quiet, load ≈1; they move with other jobs' load), after parts are recorded
+as they finish inside a batch: Redis overhead_ratio 1.60 / 2.52 / 2.02 (pipeline ≈0.17 s, direct 0.07–0.10 s),
+embedded broker 1.95; first_finding_ms 43–68. Before batching (one task per part): ≈5.5 with Redis. The target
 ≤ 1.3 is not met: the stage line shows ≈15 ms to the first part started and ≈10 ms to finalize, but the engine
-phase itself runs ≈120–170 ms in the worker against ≈100 ms directly — the checks are CPU-bound here and the two
-worker children and the test world share two cores (docs/decisions.md, "Batched scan tasks").
+phase itself runs slower in the worker than directly — the checks are CPU-bound here and the two worker children
+and the test world share two cores (docs/decisions.md, "Batched scan tasks").
 """
 
 from __future__ import annotations
