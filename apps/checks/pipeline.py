@@ -312,22 +312,23 @@ class _record_early:
         part = self.parts[index]
         if part is self.home or self.pending == 0:
             return
-        await sync_to_async(_record_one)(part, findings)
+        await sync_to_async(record_parts)([(part, findings)])
         self.ids.add(part.pk)
 
 
-def _record_one(part: ScanPart, findings: list[EngineFinding]) -> None:
-    record_parts([(part, findings)])
-
-
 def _contributed_checks(scan: ScanRun) -> list:
-    calls = []
-    for receiver, response in scan_checks_wanted.send_robust(sender=ScanRun, scan=scan):
+    return _contributions(scan_checks_wanted, scan, "checks")
+
+
+def _contributions(signal: Signal, scan: ScanRun, what: str) -> list:
+    """What the receivers of `signal` return for `scan`, together; a receiver that raises is logged and skipped."""
+    collected = []
+    for receiver, response in signal.send_robust(sender=ScanRun, scan=scan):
         if isinstance(response, Exception):  # a contributor's fault must not block the scan
-            log.error("checks contributor %r failed for scan %s: %r", receiver, scan.pk, response)
+            log.error("%s contributor %r failed for scan %s: %r", what, receiver, scan.pk, response)
             continue
-        calls.extend(response or [])
-    return calls
+        collected.extend(response or [])
+    return collected
 
 
 # --- politeness: connection slots per target domain, shared by every worker ------------------------------------------
@@ -498,12 +499,7 @@ def engine_findings_from(rows) -> list[EngineFinding]:
 
 
 def add_contributed_findings(scan: ScanRun) -> None:
-    extra = []
-    for receiver, response in scan_findings_wanted.send_robust(sender=ScanRun, scan=scan):
-        if isinstance(response, Exception):  # a contributor's fault must not block the scan
-            log.error("findings contributor %r failed for scan %s: %r", receiver, scan.pk, response)
-            continue
-        extra.extend(response or [])
+    extra = _contributions(scan_findings_wanted, scan, "findings")
     if extra:
         Finding.objects.bulk_create(_rows(scan.pk, extra), ignore_conflicts=True)
 
