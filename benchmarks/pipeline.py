@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
 FIRST_RUNS = 5
-FULL_RUNS = 5
+FULL_RUNS = 11
 WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "2"))
 
 
@@ -57,7 +57,9 @@ def main() -> None:
     state_path = var / "testworld.json"
     os.environ.update({"LAUNCHREADY_VAR_DIR": str(var), "LAUNCHREADY_TESTWORLD_STATE": str(state_path),
                        "LAUNCHREADY_TESTING": "1", "DJANGO_SETTINGS_MODULE": "launchready.settings"})
-    os.environ.setdefault("DEBUG", "1")
+    # Production-like: DEBUG off (no query log, production middleware); the test client then asks over "https".
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + os.urandom(24).hex())
     os.environ.pop("DATABASE_URL", None)  # a database of its own, in the temporary var dir
 
     ctx = multiprocessing.get_context("fork")  # before Django and its connections exist
@@ -137,12 +139,12 @@ def measure_first_finding() -> list[float]:
     results = []
     for _ in range(FIRST_RUNS):
         started = time.perf_counter()
-        response = web.post(run_url)
+        response = web.post(run_url, secure=True)
         assert response.status_code == 302, response.status_code
         progress_url = response.url.rstrip("/") + "/progress/"
 
         def finding_on_screen(url=progress_url):
-            return 'class="finding-feed"' in web.get(url, HTTP_HX_REQUEST="true").content.decode()
+            return 'class="finding-feed"' in web.get(url, HTTP_HX_REQUEST="true", secure=True).content.decode()
 
         _wait(finding_on_screen, timeout=30, interval=0.01)
         results.append((time.perf_counter() - started) * 1000)

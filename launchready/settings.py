@@ -308,8 +308,11 @@ SCAN_HOST_BUSY_RETRY_SECONDS = env.float("SCAN_HOST_BUSY_RETRY_SECONDS", default
 PACK_STALLED_SECONDS = env.int("PACK_STALLED_SECONDS", default=120)
 PACK_RENDER_ATTEMPTS = env.int("PACK_RENDER_ATTEMPTS", default=3)
 # A scan's parts are published as this many tasks (whole hostnames per task; 0: one per connection slot, the most
-# that can run at once): fewer, larger tasks cost less broker/DB overhead per part (docs/decisions.md).
-SCAN_TASKS_PER_SCAN = env.int("SCAN_TASKS_PER_SCAN", default=0)
+# that can run at once). One: the whole scan shares one ScanNet (DNS and fetch cache) and holds all of its target's
+# slots; splitting it over two costs ≈50% more engine CPU for the same findings (docs/decisions.md).
+SCAN_TASKS_PER_SCAN = env.int("SCAN_TASKS_PER_SCAN", default=1)
+# Live progress: a running task records the parts it finished at most this often, counted from its start.
+SCAN_LIVE_RECORD_SECONDS = env.float("SCAN_LIVE_RECORD_SECONDS", default=0.25)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Network profiles for the check engine (SPEC.md section 4) ----------------------------------

@@ -10,6 +10,7 @@ a conditional UPDATE, so only one worker does.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -255,15 +256,15 @@ def run_parts(part_ids, *, wait_for_slot: float = 0) -> None:
     wait_for_slot seconds), one event loop and one ScanNet opening at most SCAN_PART_CONNECTIONS connections at
     once, so all workers together stay polite."""
     by_scan: dict[object, list[ScanPart]] = {}
-    for part in ScanPart.objects.select_related("scan").filter(pk__in=list(part_ids), finished_at=None).exclude(
+    for part in ScanPart.objects.filter(pk__in=list(part_ids), finished_at=None).exclude(
             scan__state__in=[ScanRun.DONE, ScanRun.FAILED]).order_by("pk"):
         by_scan.setdefault(part.scan_id, []).append(part)
-    for parts in by_scan.values():
-        _run_scan_parts(parts, wait_for_slot)
+    # Each scan read once (not once per part through select_related: its target and options are JSON to decode).
+    for scan in ScanRun.objects.filter(pk__in=list(by_scan)):
+        _run_scan_parts(scan, by_scan[scan.pk], wait_for_slot)
 
 
-def _run_scan_parts(parts: list[ScanPart], wait_for_slot: float) -> None:
-    scan = parts[0].scan
+def _run_scan_parts(scan: ScanRun, parts: list[ScanPart], wait_for_slot: float) -> None:
     ids = [p.pk for p in parts]
     lease = HostSlot(scan.domain)
     try:
@@ -297,23 +298,50 @@ def _run_scan_parts(parts: list[ScanPart], wait_for_slot: float) -> None:
 
 
 class _record_early:
-    """Records a batch's parts one by one as the engine finishes them, so the sprint page shows findings as they
-    land rather than when the whole batch is done. Held back for the end (recorded by the caller): the home part
-    (the contributed obs.* checks join it) and the batch's last part, so the scan can never be finalized while this
-    batch still holds its slot. The ORM is synchronous: sync_to_async runs the recording on the task's own thread."""
+    """Records a batch's parts as the engine finishes them, so the sprint page shows findings as they land rather
+    than when the whole batch is done: whatever finished, together, at most every SCAN_LIVE_RECORD_SECONDS from the
+    batch's start (the page polls every 500 ms, so sooner would not be seen; and each recording costs the checks
+    time, since it runs on the task's thread and holds the GIL they need: a batch done within that time is
+    recorded once, at the end). Held back for the end
+    (recorded by the caller): the home part (the contributed obs.* checks join it), the batch's last part (so the
+    scan can never be finalized while this batch still holds its slot) and whatever was still waiting for the next
+    recording when the last part finished. The ORM is synchronous: sync_to_async runs the recording on the task's
+    own thread."""
 
     def __init__(self, parts: list[ScanPart], home):
         self.parts, self.home = parts, home
         self.pending = len(parts)
         self.ids: set[int] = set()
+        self.waiting: list[tuple[ScanPart, list[EngineFinding]]] = []
+        self.recording = False
+        self.last_recorded = time.monotonic()  # the batch's start
+        self.all_done = asyncio.Event()
 
     async def unit_done(self, index: int, findings: list[EngineFinding]) -> None:
         self.pending -= 1
         part = self.parts[index]
+        if self.pending == 0:
+            self.all_done.set()
         if part is self.home or self.pending == 0:
             return
-        await sync_to_async(record_parts)([(part, findings)])
-        self.ids.add(part.pk)
+        self.waiting.append((part, findings))
+        if self.recording:
+            return  # the recording under way takes these too
+        self.recording = True
+        try:
+            while self.waiting and not self.all_done.is_set():
+                pause = self.last_recorded + settings.SCAN_LIVE_RECORD_SECONDS - time.monotonic()
+                if pause > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.all_done.wait(), pause)
+                    if self.all_done.is_set():
+                        break  # the caller records what is waiting with the last part, at once
+                batch, self.waiting = self.waiting, []
+                self.last_recorded = time.monotonic()
+                await sync_to_async(record_parts)(batch)
+                self.ids.update(part.pk for part, _findings in batch)
+        finally:
+            self.recording = False  # what is left unrecorded (waiting, an error) the caller records at the end
 
 
 def _contributed_checks(scan: ScanRun) -> list:
@@ -458,10 +486,9 @@ def record_parts(results: list[tuple[ScanPart, list[EngineFinding]]]) -> None:
             return  # other deliveries of these parts already recorded them
         Finding.objects.bulk_create([row for part, findings in finished for row in _rows(scan_id, findings)],
                                     ignore_conflicts=True)
-        ScanRun.objects.filter(pk=scan_id).update(parts_done=F("parts_done") + len(finished))
-    scan = ScanRun.objects.get(pk=scan_id)
-    if scan.parts_done >= scan.parts_total:
-        finalize(scan)
+        complete = _count_parts_done(scan_id, len(finished))
+    if complete:
+        finalize(ScanRun.objects.get(pk=scan_id))
 
 
 def _finish_parts(ids: list[int], now) -> set[int]:
@@ -473,6 +500,17 @@ def _finish_parts(ids: list[int], now) -> set[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), *ids])
         return {row[0] for row in cursor.fetchall()}
+
+
+def _count_parts_done(scan_id, count: int) -> bool:
+    """Add `count` to the scan's parts_done; True when that makes every part done (one statement, RETURNING)."""
+    qn = connection.ops.quote_name
+    sql = (f"UPDATE {qn(ScanRun._meta.db_table)} SET {qn('parts_done')} = {qn('parts_done')} + %s "
+           f"WHERE {qn('id')} = %s RETURNING {qn('parts_done')}, {qn('parts_total')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, ScanRun._meta.pk.get_db_prep_value(scan_id, connection)])
+        row = cursor.fetchone()
+    return row is not None and row[0] >= row[1]
 
 
 def _rows(scan_id, findings: list[EngineFinding]) -> list[Finding]:

@@ -1,5 +1,7 @@
 """The scan pipeline through a real Celery worker and the real broker (Redis in CI), against the test world."""
 
+import time
+
 import pytest
 
 from apps.checks import pipeline
@@ -243,7 +245,23 @@ def test_a_redelivered_batch_records_only_the_parts_not_yet_recorded(cast, good_
     assert scan.state == ScanRun.DONE and scan.parts_done == scan.parts_total == len(ids)
     assert first and first <= set(Finding.objects.filter(scan=scan).values_list("pk", flat=True))
     direct = run_scan(pipeline.target_for_client(good_client), testworld.profile(), ["http.hsts", "dns."])
-    assert _verdicts(scan.findings.all()) == _verdicts(direct.findings)  # nothing twice, nothing lost
+    assert _verdicts(scan.findings.all()) == _verdicts(direct.findings)
+
+
+def test_a_batch_done_before_the_live_interval_is_recorded_once(cast, good_client, world_state, monkeypatch,
+                                                                 django_capture_on_commit_callbacks, settings):
+    settings.SCAN_LIVE_RECORD_SECONDS = 60  # nothing is shown sooner than this after the batch starts
+    with django_capture_on_commit_callbacks(execute=False):
+        scan = pipeline.start_scan(client=good_client, requested_by=cast.alice, only=["http.hsts", "dns."])
+    ids = list(scan.parts.values_list("pk", flat=True))
+    calls = []
+    real_record = pipeline.record_parts
+    monkeypatch.setattr(pipeline, "record_parts", lambda results: (calls.append(len(results)), real_record(results)))
+    started = time.monotonic()
+    pipeline.run_parts(ids)
+    assert time.monotonic() - started < 30  # the pending recording did not hold the batch for the interval
+    scan.refresh_from_db()
+    assert calls == [len(ids)] and scan.state == ScanRun.DONE and scan.findings.exists()  # nothing twice, nothing lost
     assert set(ScanPart.objects.filter(scan=scan).values_list("attempts", flat=True)) == {1}  # none ran twice
 
 
@@ -263,7 +281,9 @@ def test_a_task_takes_several_free_slots_but_never_more_than_exist(settings):
 
 
 def test_a_batch_records_its_parts_as_they_finish_not_all_at_its_end(cast, good_client, world_state, testworld,
-                                                                    monkeypatch, django_capture_on_commit_callbacks):
+                                                                    monkeypatch, django_capture_on_commit_callbacks,
+                                                                    settings):
+    settings.SCAN_LIVE_RECORD_SECONDS = 0  # record as soon as parts finish (a long scan's steady state)
     with django_capture_on_commit_callbacks(execute=False):
         scan = pipeline.start_scan(client=good_client, requested_by=cast.alice, only=["http.hsts", "dns."])
     ids = list(scan.parts.order_by("pk").values_list("pk", flat=True))
