@@ -307,10 +307,9 @@ SCAN_HOST_BUSY_RETRY_SECONDS = env.float("SCAN_HOST_BUSY_RETRY_SECONDS", default
 # long, at most PACK_RENDER_ATTEMPTS times; then the pack says it failed (apps/reports/documents.redispatch_stalled).
 PACK_STALLED_SECONDS = env.int("PACK_STALLED_SECONDS", default=120)
 PACK_RENDER_ATTEMPTS = env.int("PACK_RENDER_ATTEMPTS", default=3)
-# A scan's parts are published as this many tasks (whole hostnames per task; 0: one per connection slot, the most
-# that can run at once). One: the whole scan shares one ScanNet (DNS and fetch cache) and holds all of its target's
-# slots; splitting it over two costs ≈50% more engine CPU for the same findings (docs/decisions.md).
-SCAN_TASKS_PER_SCAN = env.int("SCAN_TASKS_PER_SCAN", default=1)
+# A scan's parts are published as this many tasks (0: one per connection slot of its target, the most that can run
+# at once); families that share fetches stay in one task (pipeline.plan_batches, docs/decisions.md).
+SCAN_TASKS_PER_SCAN = env.int("SCAN_TASKS_PER_SCAN", default=0)
 # Live progress: a running task records the parts it finished at most this often, counted from its start.
 SCAN_LIVE_RECORD_SECONDS = env.float("SCAN_LIVE_RECORD_SECONDS", default=0.25)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

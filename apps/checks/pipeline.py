@@ -1,8 +1,8 @@
 """The scan pipeline: plan a scan as (family × hostname) parts, run them in batches, finalize exactly once.
 
 Plain functions called by thin Celery tasks (tasks.py) and by views. A scan's parts are published as a few tasks
-(batches of whole hostnames, at most one per connection slot of the target: SCAN_TASKS_PER_SCAN); a task runs its
-parts on one event loop and one ScanNet while it holds one slot. Completion is detected without a result backend:
+(batches of whole families, the page-fetching ones together; at most one per connection slot of the target:
+SCAN_TASKS_PER_SCAN); a task runs its parts on one event loop and one ScanNet while it holds its slots. Completion is detected without a result backend:
 each part is finished by a conditional UPDATE (exactly once, even when a task is redelivered), the finishing task
 bumps `parts_done` by the parts it finished, and whichever task sees `parts_done == parts_total` finalizes — again by
 a conditional UPDATE, so only one worker does.
@@ -200,19 +200,25 @@ def tasks_per_scan() -> int:
     return max(1, min(wanted, slots_per_host()))
 
 
+# Families whose checks fetch the hostnames' pages and routes (and follow their redirects across hosts): in one task
+# they share those fetches through the task's ScanNet; spread over tasks, each would fetch them again.
+PAGE_FAMILIES = frozenset({"http", "edge", "audit"})
+
+
 def plan_batches(part_ids) -> list[list[int]]:
-    """The parts grouped into tasks: never across scans; a hostname's parts stay together (they share the fetch
-    and DNS cache of the task's ScanNet, as in a direct engine run); at most tasks_per_scan() per scan, balanced by
-    part count."""
-    hosts: dict[object, dict[str, list[int]]] = {}
-    for pk, scan_id, hostname in ScanPart.objects.filter(pk__in=list(part_ids)).order_by("pk").values_list(
-            "pk", "scan_id", "hostname"):
-        hosts.setdefault(scan_id, {}).setdefault(hostname, []).append(pk)
+    """The parts grouped into tasks: never across scans; the page-fetching families' parts together, and each other
+    family's parts together (what a family's checks share — DNS answers, fetches — stays in one ScanNet, as in a
+    direct engine run); at most tasks_per_scan() tasks per scan, balanced by part count."""
+    groups: dict[object, dict[str, list[int]]] = {}
+    for pk, scan_id, family in ScanPart.objects.filter(pk__in=list(part_ids)).order_by("pk").values_list(
+            "pk", "scan_id", "family"):
+        key = "pages" if family in PAGE_FAMILIES else family
+        groups.setdefault(scan_id, {}).setdefault(key, []).append(pk)
     count = tasks_per_scan()
     batches = []
-    for groups in hosts.values():
-        bins: list[list[int]] = [[] for _ in range(min(count, len(groups)))]
-        for group in sorted(groups.values(), key=len, reverse=True):
+    for scan_groups in groups.values():
+        bins: list[list[int]] = [[] for _ in range(min(count, len(scan_groups)))]
+        for group in sorted(scan_groups.values(), key=len, reverse=True):
             min(bins, key=len).extend(group)
         batches.extend(sorted(b) for b in bins if b)
     return batches
@@ -279,7 +285,9 @@ def _run_scan_parts(scan: ScanRun, parts: list[ScanPart], wait_for_slot: float) 
         ScanPart.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1, started_at=now)
         target = Target(**scan.target)
         profile = get_profile(scan.profile).with_options(max_concurrency=connections_per_part() * len(lease.slots))
-        home = next((p for p in parts if p.hostname == scan.domain), None)
+        # The scan's home part (its first on the domain) carries the contributed obs.* checks: exactly one task has it.
+        home_pk = scan.parts.filter(hostname=scan.domain).order_by("pk").values_list("pk", flat=True).first()
+        home = next((p for p in parts if p.pk == home_pk), None)
         extra = _contributed_checks(scan) if home is not None else []
         recorded = _record_early(parts, home)
         with _repo_on_disk(target, needed=any(p.family == "repo" for p in parts)):

@@ -96,8 +96,8 @@ def test_a_worker_killed_mid_scan_is_replaced_and_the_scan_completes_without_los
     # Beat's re-dispatch runs in this process; short thresholds stand in for its 15-second tick.
     settings.SCAN_PART_UNSTARTED_SECONDS = 1
     settings.SCAN_PART_STALLED_SECONDS = 2
-    # One connection per slot, so the scan is published as one task per hostname (six), not two halves: the kill
-    # lands while tasks are still queued and unfinished.
+    # One connection per slot, so the scan is published as one task per family group (seven), not two halves: the
+    # kill lands while tasks are still queued and unfinished.
     small_tasks = {"SCAN_PART_CONNECTIONS": "1", "SCAN_TASKS_PER_SCAN": "8"}
     settings.SCAN_PART_CONNECTIONS, settings.SCAN_TASKS_PER_SCAN = 1, 8
     env = {"LAUNCHREADY_TESTWORLD_STATE": str(world_state), **small_tasks}
@@ -206,9 +206,9 @@ def test_a_part_waiting_for_a_slot_is_not_published_again_by_beat(cast, good_cli
 
 
 @pytest.mark.django_db
-def test_parts_are_published_in_a_few_tasks_of_whole_hostnames_per_scan(cast, good_client, world_state, settings,
-                                                                         monkeypatch,
-                                                                         django_capture_on_commit_callbacks):
+def test_parts_are_published_in_a_few_tasks_of_whole_families_per_scan(cast, good_client, world_state, settings,
+                                                                        monkeypatch,
+                                                                        django_capture_on_commit_callbacks):
     from apps.checks import tasks
 
     settings.SCAN_HOST_CONCURRENCY, settings.SCAN_PART_CONNECTIONS, settings.SCAN_TASKS_PER_SCAN = 8, 4, 0
@@ -217,17 +217,23 @@ def test_parts_are_published_in_a_few_tasks_of_whole_hostnames_per_scan(cast, go
     with django_capture_on_commit_callbacks(execute=True):
         one = pipeline.start_scan(client=good_client, requested_by=cast.alice)
         two = pipeline.start_scan(client=good_client, requested_by=cast.alice, only=["http.hsts"])
-    assert len(published) == 2 + 2  # one task per connection slot (8 // 4) for each scan
+    # One task per connection slot (8 // 4) for the full scan; the second scan's parts are all of one family.
+    assert len(published) == 2 + 1
     owners = {p.pk: p for p in ScanPart.objects.all()}
     assert sorted(pk for batch in published for pk in batch) == sorted(owners)  # every part once
     for batch in published:
         assert len({owners[pk].scan_id for pk in batch}) == 1  # never across scans
+    batch_of = {pk: i for i, batch in enumerate(published) for pk in batch}
     for scan in (one, two):
-        batch_of = {pk: i for i, batch in enumerate(published) for pk in batch}
-        for host in {p.hostname for p in owners.values() if p.scan_id == scan.pk}:
-            assert len({batch_of[p.pk] for p in owners.values() if p.scan_id == scan.pk and p.hostname == host}) == 1
+        parts = [p for p in owners.values() if p.scan_id == scan.pk]
+        for family in {p.family for p in parts}:  # a family's parts share one task
+            assert len({batch_of[p.pk] for p in parts if p.family == family}) == 1
+        # and so do the families that fetch the same pages
+        assert len({batch_of[p.pk] for p in parts if p.family in pipeline.PAGE_FAMILIES}) == 1
+    sizes = sorted(len(batch) for batch in published if owners[batch[0]].scan_id == one.pk)
+    assert sizes[0] >= sizes[1] / 2, sizes  # balanced
     settings.SCAN_TASKS_PER_SCAN = 50  # never more tasks than slots: the extra ones could only wait
-    assert pipeline.tasks_per_scan() == 2 and len(pipeline.plan_batches(list(owners))) == 4
+    assert pipeline.tasks_per_scan() == 2 and len(pipeline.plan_batches(list(owners))) == 3
 
 
 @pytest.mark.django_db

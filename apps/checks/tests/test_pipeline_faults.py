@@ -56,7 +56,7 @@ def test_redis_restarted_mid_scan_the_scan_completes_or_fails_with_a_reason(
     # Beat's re-dispatch and deadline finalizer run in this process; short thresholds stand in for its ticks.
     settings.SCAN_PART_UNSTARTED_SECONDS = 1
     settings.SCAN_PART_STALLED_SECONDS = 3
-    # One connection per slot, so the scan is published as one task per hostname (six), not two halves: the
+    # One connection per slot, so the scan is published as one task per family group (seven), not two halves: the
     # restart lands while tasks are still queued and unfinished.
     settings.SCAN_PART_CONNECTIONS, settings.SCAN_TASKS_PER_SCAN = 1, 8
     worker = WorkerProcess(queues="scans", concurrency=1,
