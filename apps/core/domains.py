@@ -5,6 +5,7 @@ Accepts Unicode (returned as IDNA A-labels), refuses URLs, paths, ports, IP lite
 
 import ipaddress
 import re
+from functools import lru_cache
 
 import idna
 
@@ -64,7 +65,10 @@ def is_under(name: str, domain: str) -> bool:
     return name == domain or name.endswith("." + domain)
 
 
+@lru_cache(maxsize=4096)
 def to_unicode(name: str) -> str:
+    """The Unicode form of an A-label name for display (the name itself if it is not valid IDNA). Cached: pages
+    show a domain per row, and idna's checks cost ~50 µs a name; the answer depends on the name only."""
     try:
         return idna.decode(name)
     except (idna.IDNAError, UnicodeError):
