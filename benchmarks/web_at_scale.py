@@ -48,6 +48,7 @@ WORKSPACES, CLIENTS, SPRINTS_PER_CLIENT, SCANS_PER_SPRINT, FINDINGS_PER_SCAN = 2
 HOUR_ROLLUPS, DAY_ROLLUPS, ACTIVITY_PER_SPRINT = 48, 90, 5
 ROTATE = 50  # distinct users/objects per page
 CONNECTIONS = 20
+WORKERS = os.environ.get("WEB_CONCURRENCY", "2")  # gunicorn's workers, as the Procfile's web process reads them
 SEED_MARK = "web_at_scale v1"
 
 
@@ -439,7 +440,7 @@ def main():
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "benchmarks.web_at_scale:application_factory()", "--bind",
-         f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket", "--log-level", "warning"],
+         f"127.0.0.1:{port}", "--workers", WORKERS, "--no-control-socket", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True)
     results = {}
     try:

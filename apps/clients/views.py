@@ -117,11 +117,19 @@ def client_detail(request, client_id):
         "email_setup": client.get_email_setup(),
         "env_vars": client.env_vars.all(),
         "vendor_accounts": client.vendor_accounts.all(),
-        "runbooks": [(kind, label, client.runbook_steps.filter(kind=kind)) for kind, label in RunbookStep.KINDS],
+        "runbooks": _runbooks(client),
         "owners": client.owners.all(),
         "sprints": client.sprints.all(),
         "activity": client.activity.filter(sprint=None).select_related("actor")[:15],
     })
+
+
+def _runbooks(client):
+    """[(kind, label, steps)] for each kind of runbook, from one query."""
+    steps = {kind: [] for kind, _ in RunbookStep.KINDS}
+    for step in client.runbook_steps.all():
+        steps.setdefault(step.kind, []).append(step)
+    return [(kind, label, steps[kind]) for kind, label in RunbookStep.KINDS]
 
 
 @login_required

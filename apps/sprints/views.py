@@ -16,7 +16,7 @@ from apps.tenants.access import (
     get_client_for,
     get_sprint_child_for,
     get_sprint_for,
-    workspaces_of,
+    user_roles,
 )
 
 from .forms import DecisionForm, SprintItemForm, SprintStartForm, SprintStatusForm
@@ -40,21 +40,27 @@ def brand_colours(workspace):
 
 @login_required
 def dashboard(request):
-    """Every planned/active sprint across the clients of the user's workspaces, in a constant number of queries."""
-    if not workspaces_of(request.user).exists():
+    """Every planned/active sprint across the clients of the user's workspaces, in a constant number of queries.
+
+    The user's clients are read once (the scoping query) and the other queries filter on their ids: the same rows
+    as filtering each query on the scoping subquery, with less for PostgreSQL to plan and nothing to join back."""
+    if not user_roles(request).consultant:
         return redirect("sprints:portal")
-    clients = consultant_clients_of(request.user)
+    clients = {client.pk: client for client in consultant_clients_of(request.user).order_by("name")}
     sprints = (
-        Sprint.objects.filter(client__in=clients).running()
-        .select_related("client", "decided_by").with_latest_scan()
+        Sprint.objects.filter(client__in=list(clients)).running()
+        .with_latest_scan()
         .order_by("due_at", "client__name")
         .attach_stage_progress()
     )
-    handed_over = (
-        Sprint.objects.filter(client__in=clients, status=Sprint.HANDED_OVER).select_related("client")
+    handed_over = list(
+        Sprint.objects.filter(client__in=list(clients), status=Sprint.HANDED_OVER)
         .order_by(F("handed_over_at").desc(nulls_last=True), "-due_at")[:RECENT_HANDOVERS]
     )
-    idle_clients = clients.exclude(sprints__status__in=(Sprint.PLANNED, Sprint.ACTIVE)).order_by("name")
+    for sprint in (*sprints, *handed_over):
+        sprint.client = clients[sprint.client_id]
+    running = {sprint.client_id for sprint in sprints}
+    idle_clients = [client for client in clients.values() if client.pk not in running]  # in name order
     return render(request, "sprints/dashboard.html", {
         "sprints": sprints, "handed_over": handed_over, "idle_clients": idle_clients,
     })
@@ -184,7 +190,11 @@ def portal(request):
     """A founder's own client(s): the current sprint's stages, items, evidence and decision — nothing else."""
     clients = founder_clients_of(request.user).select_related("workspace").order_by("name")
     current = Sprint.objects.current_for(clients)
-    prefetch_related_objects(list(current.values()), "client", "delivery_tests")  # the delivery test panels
+    clients = list(clients)
+    for client in clients:  # each sprint's client is one of these: no query to fetch them again
+        if client.pk in current:
+            current[client.pk].client = client
+    prefetch_related_objects(list(current.values()), "delivery_tests")  # the delivery test panels
     HandoverPack.attach_issued(current.values())
     cards = [{"client": client, "sprint": current.get(client.pk)} for client in clients]
     workspace = cards[0]["client"].workspace if cards else None

@@ -6,6 +6,9 @@ or raise Http404 for anybody outside — never 403, so outsiders cannot probe wh
 Roles: "owner" / "consultant" (members of the client's workspace) and "founder" (ClientAccess to the client).
 """
 
+from typing import NamedTuple
+
+from django.db import connection
 from django.db.models import Q
 from django.http import Http404
 
@@ -23,6 +26,30 @@ def _user(request):
     if not user.is_authenticated:
         raise Http404
     return user
+
+
+class Roles(NamedTuple):
+    consultant: bool  # a member of at least one workspace
+    founder: bool  # given access to at least one client
+
+
+def user_roles(request):
+    """Roles(consultant, founder) of the signed-in user, read once per request with one query (the navigation of
+    every page shows both; the dashboard asks first). Anonymous: neither."""
+    if not hasattr(request, "_user_roles"):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            request._user_roles = Roles(False, False)
+        else:
+            quote = connection.ops.quote_name
+            with connection.cursor() as cursor:
+                # Two EXISTS in one round trip: cheaper than two ORM .exists() (docs/performance.md).
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(Membership._meta.db_table)} WHERE user_id = %s), "
+                               f"EXISTS (SELECT 1 FROM {quote(ClientAccess._meta.db_table)} WHERE user_id = %s)",
+                               [user.pk, user.pk])
+                consultant, founder = cursor.fetchone()
+            request._user_roles = Roles(bool(consultant), bool(founder))
+    return request._user_roles
 
 
 def workspaces_of(user):
@@ -77,10 +104,11 @@ def get_client_for(request, client_id, *, consultant=False):
 
 def get_sprint_for(request, sprint_id, *, consultant=False):
     """(sprint, role), scoped through the sprint's client."""
+    user = _user(request)
     sprint = Sprint.objects.select_related("client", "client__workspace").filter(pk=sprint_id).first()
-    if sprint is None:
+    role = role_for_client(user, sprint.client) if sprint else None  # the client came with the sprint
+    if role is None or (consultant and role not in CONSULTANT_ROLES):
         raise Http404
-    _, role = get_client_for(request, sprint.client_id, consultant=consultant)
     return sprint, role
 
 
