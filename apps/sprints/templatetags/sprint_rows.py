@@ -2,20 +2,21 @@
 
 A sprint page lists 43 items, a dashboard 25 sprints with 7 stage bars each: through the template engine these
 rows cost 10–15 ms of CPU per page (every {{ }} and {% if %} is a node to resolve, an {% include %} per row, a
-{% url %} per row). The same markup from format_html() costs a tenth of that (docs/performance.md). The HTML is
+{% url %} per row). The same markup from f-strings costs a tenth of that (docs/performance.md). The HTML is
 byte for byte what the templates produced (apps/sprints/tests/test_sprint_rows.py compares them); every value is
 escaped as templates escape it.
 
     {% countdown sprint %}                 the sprint's time left (sprints/countdown.js keeps it ticking)
     {% stage_bars sprint.stage_progress %} one <progress> per stage (dashboard)
+    {% latest_score sprint %}              the latest scan's score, blockers and age (dashboard)
     {% item_rows stage.items can_edit %}   the checklist items (sprint page, portal, the htmx row swap)
 """
 
 import html
 
 from django import template
-from django.template.defaultfilters import date, linebreaksbr, truncatechars
-from django.utils.html import format_html, format_html_join
+from django.template.defaultfilters import date, linebreaksbr, pluralize, truncatechars
+from django.template.defaultfilters import timesince_filter as timesince
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 
@@ -35,18 +36,33 @@ def escape(value):
 @register.simple_tag
 def countdown(sprint):
     overdue = " overdue" if sprint.is_overdue else ""
-    if sprint.is_running:
-        return format_html('<span class="countdown{}" data-due="{}">{}</span>', overdue,
-                           date(template_localtime(sprint.due_at), "c"), sprint.countdown)
-    return format_html('<span class="countdown{}">{}</span>', overdue, sprint.countdown)
+    if sprint.is_running:  # the date filter's "c" is isoformat() of the local time
+        due = template_localtime(sprint.due_at).isoformat()
+        return mark_safe(f'<span class="countdown{overdue}" data-due="{escape(due)}">{escape(sprint.countdown)}</span>')
+    return mark_safe(f'<span class="countdown{overdue}">{escape(sprint.countdown)}</span>')
 
 
 @register.simple_tag
 def stage_bars(stages):
-    return format_html_join("", '<progress value="{}" max="{}" title="{}. {}: {}%" aria-label="Stage {}: {}%">'
-                                "</progress>",
-                            ((s.done, s.total or 1, s.number, s.name, p, s.number, p)
-                             for s in stages for p in (s.percent,)))
+    bars = []
+    for s in stages:
+        label, percent = f"{escape(s.number)}. {escape(s.name)}", s.percent
+        bars.append(f'<progress value="{s.done}" max="{s.total or 1}" title="{label}: {percent}%" '
+                    f'aria-label="Stage {escape(s.number)}: {percent}%"></progress>')
+    return mark_safe("".join(bars))  # numbers, and text through escape()
+
+
+@register.simple_tag
+def latest_score(sprint):
+    """The dashboard's score cell: the client's latest finished scan (with_latest_scan()), and how long ago."""
+    if sprint.latest_score is None:
+        return mark_safe('<span class="muted">not scanned</span>')
+    blockers = ""
+    if sprint.latest_blockers:
+        blockers = (f'<br><span class="badge badge-blocker">{escape(sprint.latest_blockers)} '
+                    f'blocker{pluralize(sprint.latest_blockers)}</span>')
+    return mark_safe(f"<strong>{escape(sprint.latest_score)}</strong> ({escape(sprint.latest_grade)}){blockers}"
+                     f'<br><small class="muted">scanned {escape(timesince(sprint.latest_scan_at))} ago</small>')
 
 
 @register.simple_tag

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.checklists.models import SprintItem
 from apps.sprints.models import Sprint, StageProgress
-from apps.sprints.templatetags.sprint_rows import countdown, item_row, stage_bars
+from apps.sprints.templatetags.sprint_rows import countdown, item_row, latest_score, stage_bars
 
 OLD_ITEM = """<div class="sprint-item status-{{ item.status }}" id="item-{{ item.pk }}">
   <div class="item-head">
@@ -30,6 +30,7 @@ OLD_ITEM = """<div class="sprint-item status-{{ item.status }}" id="item-{{ item
 </div>
 """  # noqa: E501
 OLD_COUNTDOWN = """<span class="countdown{% if sprint.is_overdue %} overdue{% endif %}"{% if sprint.is_running %} data-due="{{ sprint.due_at|date:'c' }}"{% endif %}>{{ sprint.countdown }}</span>"""  # noqa: E501
+OLD_SCORE = """{% if sprint.latest_score is not None %}<strong>{{ sprint.latest_score }}</strong> ({{ sprint.latest_grade }}){% if sprint.latest_blockers %}<br><span class="badge badge-blocker">{{ sprint.latest_blockers }} blocker{{ sprint.latest_blockers|pluralize }}</span>{% endif %}<br><small class="muted">scanned {{ sprint.latest_scan_at|timesince }} ago</small>{% else %}<span class="muted">not scanned</span>{% endif %}"""  # noqa: E501
 OLD_STAGE_BARS = """{% for stage in stages %}<progress value="{{ stage.done }}" max="{{ stage.total|default:1 }}" title="{{ stage.number }}. {{ stage.name }}: {{ stage.percent }}%" aria-label="Stage {{ stage.number }}: {{ stage.percent }}%"></progress>{% endfor %}"""  # noqa: E501
 
 
@@ -73,6 +74,14 @@ def test_countdown_is_the_old_template(cast, status, due):
     sprint = cast.nova_sprint
     sprint.status, sprint.due_at = status, timezone.now() + due
     assert countdown(sprint) == old(OLD_COUNTDOWN, sprint=sprint)
+
+
+@pytest.mark.parametrize("score,blockers", [(None, None), (0, 0), (87, 1), (55, 3)])
+def test_latest_score_is_the_old_template(cast, score, blockers):
+    sprint = cast.nova_sprint
+    sprint.latest_score, sprint.latest_grade, sprint.latest_blockers = score, "B<", blockers
+    sprint.latest_scan_at = timezone.now() - timedelta(hours=2, minutes=5)
+    assert latest_score(sprint) == old(OLD_SCORE, sprint=sprint)
 
 
 def test_stage_bars_are_the_old_template():
