@@ -4,7 +4,8 @@ Django's reverse() costs tens of microseconds; a page that links each of its 25â
 (docs/performance.md). A URL pattern with a UUID argument reverses to the same text whatever the UUID, so the
 pattern is reversed once with a placeholder UUID and the placeholder replaced afterwards. The cache key holds what
 reverse() itself depends on besides the name: the current URLconf and script prefix. Anything that is not a
-UUID goes through reverse() as before (its converters check it).
+UUID goes through reverse() as before (its converters check it). URLs without arguments (the navigation's) are
+reversed once the same way.
 """
 
 import uuid
@@ -22,7 +23,7 @@ def _pattern(name, keys, urlconf, prefix):
 
 
 def object_url(name, **kwargs):
-    """reverse(name, kwargs=kwargs) for UUID keyword arguments (at most four), without reversing each time."""
+    """reverse(name, kwargs=kwargs) for UUID keyword arguments (none, or up to four), without reversing each time."""
     if len(kwargs) > len(_PLACEHOLDERS) or not all(isinstance(v, uuid.UUID) for v in kwargs.values()):
         return reverse(name, kwargs=kwargs)
     url = _pattern(name, tuple(kwargs), get_urlconf(), get_script_prefix())

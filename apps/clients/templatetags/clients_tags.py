@@ -1,5 +1,6 @@
 from django import template
-from django.urls import reverse
+
+from apps.core.links import object_url
 
 register = template.Library()
 
@@ -8,7 +9,7 @@ register = template.Library()
 def inventory_url(obj, action):
     """{{ envvar|inventory_url:"edit" }} → /clients/env-vars/<id>/edit/ (any inventory row, edit or delete)."""
     key = obj._meta.model_name
-    return reverse(f"clients:{key}_{action}", kwargs={f"{key}_id": obj.pk})
+    return object_url(f"clients:{key}_{action}", **{f"{key}_id": obj.pk})
 
 
 @register.filter

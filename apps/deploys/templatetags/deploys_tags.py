@@ -2,6 +2,8 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
+from apps.core.links import object_url
+
 register = template.Library()
 
 
@@ -17,6 +19,6 @@ def deploy_panel(context, client, is_consultant):
         "tokens": client.deploy_tokens.select_related("created_by"),
         "deploys": client.deploys.select_related("scan")[:10],
         "deploys_url": settings.SITE_URL + reverse("deploys_api:deploys"),
-        "readiness_url": settings.SITE_URL + reverse("deploys_api:readiness", kwargs={"client_id": client.pk}),
+        "readiness_url": settings.SITE_URL + object_url("deploys_api:readiness", client_id=client.pk),
         "docs_url": reverse("api:docs"),
     }
