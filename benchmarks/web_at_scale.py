@@ -11,10 +11,10 @@ Seeding is server-side bulk INSERT … SELECT over generate_series (no ORM row b
 over, two closed; 43 checklist items each), 200,000 client scans with 10 findings each (2,000,000 Finding rows),
 200 self-serve score orders with their scans, one monitor per client with 48 hour and 90 day roll-ups, activity.
 
-Then gunicorn (2 workers, --no-control-socket, DEBUG=0, production settings; the load tool sends
-X-Forwarded-Proto: https as the TLS-terminating proxy would) serves each page to wrk (Debian's, closed loop,
-20 connections, one thread) for the duration, rotating over 50 different users/objects per page:
-the consultant dashboard, a client page, a sprint page, the founder portal, a self-serve score page, and a
+Then gunicorn (2 workers, or WEB_CONCURRENCY as the Procfile reads it; --no-control-socket, DEBUG=0, production
+settings; the load tool sends X-Forwarded-Proto: https as the TLS-terminating proxy would) serves each page to wrk
+(Debian's, closed loop, 20 connections, one thread) for the duration, rotating over 50 different users/objects per
+page: the consultant dashboard, a client page, a sprint page, the founder portal, a self-serve score page, and a
 trivial page (50 workspace names through a template) measured in the same run for comparison.
 Logged-in pages use sessions written directly into the session store. Every URL is checked once to answer 200
 with its content before the load starts (a redirect to the login page would otherwise look fast), then fetched
