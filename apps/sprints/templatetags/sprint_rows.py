@@ -67,7 +67,7 @@ def latest_score(sprint):
 
 @register.simple_tag
 def item_rows(items, can_edit=False):
-    return mark_safe("".join(item_row(item, can_edit) for item in items))  # format_html() parts only
+    return mark_safe("".join(item_row(item, can_edit) for item in items))  # each row escaped its values
 
 
 @register.simple_tag
