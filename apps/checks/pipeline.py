@@ -302,7 +302,7 @@ def _run_scan_parts(scan: ScanRun, parts: list[ScanPart], wait_for_slot: float) 
         results[parts.index(home)] = results[parts.index(home)] + contributed
     # The rest is recorded after the slot is released: when the scan shows done, none of its slots is still held.
     record_parts([(part, findings) for part, findings in zip(parts, results, strict=True)
-                  if part.pk not in recorded.ids])
+                  if part.pk not in recorded.ids], scan)
 
 
 class _record_early:
@@ -479,10 +479,11 @@ def record_part(part: ScanPart, findings: list[EngineFinding]) -> None:
     record_parts([(part, findings)])
 
 
-def record_parts(results: list[tuple[ScanPart, list[EngineFinding]]]) -> None:
+def record_parts(results: list[tuple[ScanPart, list[EngineFinding]]], scan: ScanRun | None = None) -> None:
     """Store the findings of one scan's parts and finish those parts in one transaction (each part by its own
     conditional UPDATE, so a part another delivery already recorded adds nothing), then finalize the scan if this
-    brought it to its last part."""
+    brought it to its last part. `scan`: the parts' scan if the caller has it (finalize's UPDATE is conditional on
+    the state in the database, so a copy read earlier will do), else it is read."""
     if not results:
         return
     scan_id = results[0][0].scan_id
@@ -496,7 +497,7 @@ def record_parts(results: list[tuple[ScanPart, list[EngineFinding]]]) -> None:
                                     ignore_conflicts=True)
         complete = _count_parts_done(scan_id, len(finished))
     if complete:
-        finalize(ScanRun.objects.get(pk=scan_id))
+        finalize(scan if scan is not None and scan.pk == scan_id else ScanRun.objects.get(pk=scan_id))
 
 
 def _finish_parts(ids: list[int], now) -> set[int]:
@@ -533,8 +534,13 @@ def _rows(scan_id, findings: list[EngineFinding]) -> list[Finding]:
     return rows
 
 
+ENGINE_FIELDS = ("check_id", "target", "status", "severity", "summary", "evidence", "remediation", "duration_ms")
+
+
 def engine_findings(scan: ScanRun) -> list[EngineFinding]:
-    return engine_findings_from(scan.findings.all())
+    """The scan's findings as the engine's dataclass, read as plain values (no model instances: this runs on the
+    way to "done" for every scan)."""
+    return [EngineFinding(*values) for values in scan.findings.values_list(*ENGINE_FIELDS)]
 
 
 def engine_findings_from(rows) -> list[EngineFinding]:

@@ -90,7 +90,8 @@ class SprintQuerySet(models.QuerySet):
         rows = (
             SprintItem.objects.filter(sprint__in=by_sprint.keys())
             .values("sprint_id", "stage_number", "stage_name")
-            .annotate(total=Count("id"), done=Count("id", filter=Q(status__in=DONE_STATUSES)))
+            # counted on columns the stage-progress index holds (not id): an index-only scan
+            .annotate(total=Count("*"), done=Count("status", filter=Q(status__in=DONE_STATUSES)))
             .order_by("sprint_id", "stage_number")
         ) if sprints else []
         for row in rows:
