@@ -9,6 +9,7 @@ escaped as templates escape it.
     {% countdown sprint %}                 the sprint's time left (sprints/countdown.js keeps it ticking)
     {% stage_bars sprint.stage_progress %} one <progress> per stage (dashboard)
     {% latest_score sprint %}              the latest scan's score, blockers and age (dashboard)
+    {% dashboard_row sprint %}             a running sprint's whole row on the dashboard (uses the three above)
     {% item_rows stage.items can_edit %}   the checklist items (sprint page, portal, the htmx row swap)
 """
 
@@ -63,6 +64,29 @@ def latest_score(sprint):
                     f'blocker{pluralize(sprint.latest_blockers)}</span>')
     return mark_safe(f"<strong>{escape(sprint.latest_score)}</strong> ({escape(sprint.latest_grade)}){blockers}"
                      f'<br><small class="muted">scanned {escape(timesince(sprint.latest_scan_at))} ago</small>')
+
+
+@register.simple_tag
+def dashboard_row(sprint):
+    """One running sprint on the dashboard (with_latest_scan() and attach_stage_progress() data, `.client` set)."""
+    client = sprint.client
+    decision = (f'<span class="badge badge-{escape(sprint.decision)}">{escape(sprint.get_decision_display())}</span>'
+                if sprint.decision else '<span class="muted">pending</span>')
+    client_url = escape(object_url("clients:detail", client_id=sprint.client_id))
+    sprint_url = escape(object_url("sprints:detail", sprint_id=sprint.pk))
+    return mark_safe(  # every value went through escape() or is one of the tags above
+        "\n    <tr>\n"
+        f'      <td><strong><a href="{client_url}">{escape(client.name)}</a></strong><br>'
+        f'<small class="muted">{escape(client.domain_unicode)}</small></td>\n'
+        f'      <td><a href="{sprint_url}">{escape(sprint.title)}</a><br>'
+        f'<span class="badge badge-{escape(sprint.status)}">{escape(sprint.get_status_display())}</span></td>\n'
+        f'      <td><div class="progress-row"><progress value="{sprint.items_done}" max="{sprint.items_total or 1}" '
+        f'aria-label="Progress"></progress> <span>{sprint.progress_percent}%</span></div></td>\n'
+        f'      <td><div class="stage-bars">{stage_bars(sprint.stage_progress)}</div></td>\n'
+        f"      <td>{countdown(sprint)}</td>\n"
+        f"      <td>{decision}</td>\n"
+        f'      <td class="score">{latest_score(sprint)}</td>\n'
+        "    </tr>\n  ")
 
 
 @register.simple_tag

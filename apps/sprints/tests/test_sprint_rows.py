@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.checklists.models import SprintItem
 from apps.sprints.models import Sprint, StageProgress
-from apps.sprints.templatetags.sprint_rows import countdown, item_row, latest_score, stage_bars
+from apps.sprints.templatetags.sprint_rows import countdown, dashboard_row, item_row, latest_score, stage_bars
 
 OLD_ITEM = """<div class="sprint-item status-{{ item.status }}" id="item-{{ item.pk }}">
   <div class="item-head">
@@ -32,6 +32,18 @@ OLD_ITEM = """<div class="sprint-item status-{{ item.status }}" id="item-{{ item
 OLD_COUNTDOWN = """<span class="countdown{% if sprint.is_overdue %} overdue{% endif %}"{% if sprint.is_running %} data-due="{{ sprint.due_at|date:'c' }}"{% endif %}>{{ sprint.countdown }}</span>"""  # noqa: E501
 OLD_SCORE = """{% if sprint.latest_score is not None %}<strong>{{ sprint.latest_score }}</strong> ({{ sprint.latest_grade }}){% if sprint.latest_blockers %}<br><span class="badge badge-blocker">{{ sprint.latest_blockers }} blocker{{ sprint.latest_blockers|pluralize }}</span>{% endif %}<br><small class="muted">scanned {{ sprint.latest_scan_at|timesince }} ago</small>{% else %}<span class="muted">not scanned</span>{% endif %}"""  # noqa: E501
 OLD_STAGE_BARS = """{% for stage in stages %}<progress value="{{ stage.done }}" max="{{ stage.total|default:1 }}" title="{{ stage.number }}. {{ stage.name }}: {{ stage.percent }}%" aria-label="Stage {{ stage.number }}: {{ stage.percent }}%"></progress>{% endfor %}"""  # noqa: E501
+
+OLD_DASHBOARD_ROW = """{% load links sprint_rows %}
+    <tr>
+      <td><strong><a href="{% object_url 'clients:detail' client_id=sprint.client_id %}">{{ sprint.client.name }}</a></strong><br><small class="muted">{{ sprint.client.domain_unicode }}</small></td>
+      <td><a href="{% object_url 'sprints:detail' sprint_id=sprint.pk %}">{{ sprint.title }}</a><br><span class="badge badge-{{ sprint.status }}">{{ sprint.get_status_display }}</span></td>
+      <td><div class="progress-row"><progress value="{{ sprint.items_done }}" max="{{ sprint.items_total|default:1 }}" aria-label="Progress"></progress> <span>{{ sprint.progress_percent }}%</span></div></td>
+      <td><div class="stage-bars">{% stage_bars sprint.stage_progress %}</div></td>
+      <td>{% countdown sprint %}</td>
+      <td>{% if sprint.decision %}<span class="badge badge-{{ sprint.decision }}">{{ sprint.get_decision_display }}</span>{% else %}<span class="muted">pending</span>{% endif %}</td>
+      <td class="score">{% latest_score sprint %}</td>
+    </tr>
+  """  # noqa: E501
 
 
 def old(source, **context):
@@ -93,3 +105,19 @@ def test_an_item_saved_as_a_row_renders_through_the_htmx_template(cast, login):
     item = SprintItem.objects.filter(sprint=cast.nova_sprint).first()
     response = login(cast.alice).get(f"/sprints/items/{item.pk}/", HTTP_HX_REQUEST="true")
     assert response.content.decode() == item_row(item, True)
+
+
+@pytest.mark.parametrize("decision,scanned,name", [
+    ("", False, "Nova <Chat> & Co"), (Sprint.GO, True, "Plain"), (Sprint.NO_GO, True, "Ünïcode"),
+])
+def test_dashboard_row_is_the_old_template(cast, decision, scanned, name):
+    sprint = Sprint.objects.filter(pk=cast.nova_sprint.pk).with_latest_scan().attach_stage_progress()[0]
+    sprint.client = cast.nova_sprint.client
+    sprint.client.name, sprint.title, sprint.decision = name, "Sprint <one> & more", decision
+    if scanned:
+        sprint.latest_score, sprint.latest_grade, sprint.latest_blockers = 71, "C", 2
+        sprint.latest_scan_at = timezone.now() - timedelta(minutes=50)
+    assert sprint.stage_progress and sprint.items_total
+    assert dashboard_row(sprint) == old(OLD_DASHBOARD_ROW, sprint=sprint)
+    sprint.stage_progress, sprint.items_total, sprint.items_done = [], 0, 0  # a sprint without items
+    assert dashboard_row(sprint) == old(OLD_DASHBOARD_ROW, sprint=sprint)
