@@ -18,12 +18,15 @@ task pays imports and a database connection), as a deployed worker is. A breakdo
 stages from the database's timestamps. Last line: `pipeline first_finding_ms=… overhead_ratio=…` (then the figures
 it came from).
 
-Figures (2 cores, quiet machine, 03:45 UTC 2026-11-29): Redis overhead_ratio 1.31 and 0.99 (pipeline 0.111 / 0.118 s,
-direct from idle 0.085 / 0.119 s; against the direct run repeated warm, 0.077–0.078 s: 1.43 / 1.50), embedded broker
-1.07 (warm 1.66); first_finding_ms 172–173. The direct run from idle is bimodal (0.085 or ≈0.12 s); the warm one is
-steady, and against it the pipeline's fixed cost (≈35–40 ms: start_scan, the broker hop, slot claim, recording,
-scoring) still leaves the ratio above 1.3 on a scan this short. History: one task per part ≈5.5; batches of hostnames with
-every part recorded at once 1.6–2.5; one task per scan with progress recorded every 0.25 s ≈1.15–1.3 (Redis).
+Figures (2 cores, quiet machine, 06:25 UTC 2026-11-29, a faster machine than before): Redis overhead_ratio 1.06
+(pipeline 0.103 s, direct from idle 0.098 s; against the direct run repeated warm, 0.064 s: 1.61), embedded broker
+1.03 (warm 1.23); first_finding_ms 126 (Redis) / 129 (embedded). The pipeline's own steps, from the database's
+timestamps: created → first part started 7–9 ms, last part recorded → finalized 5–6 ms. The engine's run time is
+bimodal, directly and in the worker alike (≈46 or ≈90 ms: in the slow runs every audit.* check of the scan starts
+35–57 ms late; giving the test world's nameserver its own thread did not change that), which is why the warm direct
+run, mostly fast, gives a higher ratio than two runs started alike from idle. Earlier (03:45, the slower machine):
+Redis 1.31 and 0.99, embedded 1.07. History: one task per part ≈5.5; batches of hostnames with every part recorded
+at once 1.6–2.5; one task per scan with progress recorded every 0.25 s ≈1.15–1.3 (Redis).
 """
 
 from __future__ import annotations
