@@ -262,7 +262,8 @@ def test_a_batch_done_before_the_live_interval_is_recorded_once(cast, good_clien
     ids = list(scan.parts.values_list("pk", flat=True))
     calls = []
     real_record = pipeline.record_parts
-    monkeypatch.setattr(pipeline, "record_parts", lambda results: (calls.append(len(results)), real_record(results)))
+    monkeypatch.setattr(pipeline, "record_parts",
+                        lambda results, *scan: (calls.append(len(results)), real_record(results, *scan)))
     started = time.monotonic()
     pipeline.run_parts(ids)
     assert time.monotonic() - started < 30  # the pending recording did not hold the batch for the interval
@@ -297,9 +298,9 @@ def test_a_batch_records_its_parts_as_they_finish_not_all_at_its_end(cast, good_
     recorded = []  # (parts in this call, the scan's state just before it)
     real_record = pipeline.record_parts
 
-    def spy(results):
+    def spy(results, *held):  # held: the scan the task passes along, if it does
         recorded.append((len(results), ScanRun.objects.get(pk=scan.pk).state))
-        real_record(results)
+        real_record(results, *held)
 
     monkeypatch.setattr(pipeline, "record_parts", spy)
     pipeline.run_parts(ids)  # one batch, as one task would run it
