@@ -8,8 +8,9 @@ Database: DATABASE_URL's server with its own database, default postgres://postgr
 (BENCH_DATABASE_URL overrides). It is created, migrated and seeded on first use, then kept: reruns start at once.
 Seeding is server-side bulk INSERT … SELECT over generate_series (no ORM row by row; about a minute):
 200 workspaces, 5,000 clients (25 each, a founder each), 20,000 sprints (4 per client: one active, one handed
-over, two closed; 43 checklist items each), 200,000 client scans with 10 findings each (2,000,000 Finding rows),
-200 self-serve score orders with their scans, one monitor per client with 48 hour and 90 day roll-ups, activity.
+over, two closed; 43 checklist items each, the done ones with evidence, a link and who updated them when, as
+worked items have), 200,000 client scans with 10 findings each (2,000,000 Finding rows),
+200 self-serve score orders with their scans, one monitor per client with 48 hour and 90 day roll-ups, activity (mostly by the consultant).
 
 Then gunicorn (2 workers, or WEB_CONCURRENCY as the Procfile reads it; --no-control-socket, DEBUG=0, production
 settings; the load tool sends X-Forwarded-Proto: https as the TLS-terminating proxy would) serves each page to wrk
@@ -49,7 +50,7 @@ HOUR_ROLLUPS, DAY_ROLLUPS, ACTIVITY_PER_SPRINT = 48, 90, 5
 ROTATE = 50  # distinct users/objects per page
 CONNECTIONS = 20
 WORKERS = os.environ.get("WEB_CONCURRENCY", "2")  # gunicorn's workers, as the Procfile's web process reads them
-SEED_MARK = "web_at_scale v1"
+SEED_MARK = "web_at_scale v2"  # v2: worked items (owner, evidence, who/when) and activity actors
 
 
 def bench_database_url() -> str:
@@ -123,18 +124,26 @@ SEED_SQL = [
         FROM generate_series(0, {CLIENTS * SPRINTS_PER_CLIENT - 1}) s""",
     f"""INSERT INTO checklists_sprintitem (id, created_at, stage_number, stage_name, position, title, guidance,
             check_id, severity, status, evidence_text, evidence_link, owner, sprint_id, override_reason,
-            scan_status, scan_summary)
+            scan_status, scan_summary, updated_by_id, updated_at)
         SELECT md5('si' || s || '-' || ti.id)::uuid, now(), st.number, st.name, ti.position, ti.title, ti.guidance,
                ti.check_id, ti.severity,
-               CASE WHEN s / {CLIENTS} < 3 OR (s + ti.position) % 3 = 0 THEN 'pass' ELSE 'todo' END,
-               '', '', '', {sql_uid('sp', 's')}, '', '', ''
+               CASE WHEN done THEN 'pass' ELSE 'todo' END,
+               CASE WHEN done THEN 'Checked on ' || st.name || E'.\nSee the linked run.' ELSE '' END,
+               CASE WHEN done THEN 'https://ci.example.com/runs/' || s || '/' || ti.position ELSE '' END,
+               u.name, {sql_uid('sp', 's')}, '', '', '',
+               CASE WHEN done THEN u.id END,
+               CASE WHEN done THEN now() - make_interval(days => (3 - s / {CLIENTS}) * 30, mins => ti.position) END
         FROM generate_series(0, {CLIENTS * SPRINTS_PER_CLIENT - 1}) s
         CROSS JOIN checklists_templateitem ti JOIN checklists_templatestage st ON st.id = ti.stage_id
+        JOIN tenants_user u ON u.email = 'consultant' || (s % {CLIENTS} % {WORKSPACES}) || '@bench.invalid'
+        CROSS JOIN LATERAL (SELECT s / {CLIENTS} < 3 OR (s + ti.position) % 3 = 0 AS done) d
         WHERE st.template_id = :template""",
-    f"""INSERT INTO sprints_activityentry (text, created_at, client_id, sprint_id)
+    f"""INSERT INTO sprints_activityentry (text, created_at, client_id, sprint_id, actor_id)
         SELECT 'changed an item (' || a || ')', now() - make_interval(hours => a), {sql_uid('cl', f's % {CLIENTS}')},
-               {sql_uid('sp', 's')}
-        FROM generate_series(0, {CLIENTS * SPRINTS_PER_CLIENT - 1}) s, generate_series(1, {ACTIVITY_PER_SPRINT}) a""",
+               {sql_uid('sp', 's')}, CASE WHEN a % 4 <> 0 THEN u.id END
+        FROM generate_series(0, {CLIENTS * SPRINTS_PER_CLIENT - 1}) s
+        CROSS JOIN generate_series(1, {ACTIVITY_PER_SPRINT}) a
+        JOIN tenants_user u ON u.email = 'consultant' || (s % {CLIENTS} % {WORKSPACES}) || '@bench.invalid'""",
     # scans: scan j is of sprint j % SPRINTS (so of client j % CLIENTS), done, newer for larger j
     f"""INSERT INTO checks_scanrun (id, created_at, profile, domain, target, options, state, parts_total, parts_done,
             started_at, finished_at, score, grade, decision, blockers, failure_reason, client_id, sprint_id)

@@ -98,8 +98,6 @@ def _sprint_page_context(sprint, role):
     context["latest_findings_count"] = latest_scan.findings.count() if latest_scan else 0
     context["run_scan_url"] = reverse("checks:run_for_sprint", kwargs={"sprint_id": sprint.pk}) if can_edit else ""
     if can_edit:
-        context["decision_form"] = DecisionForm(initial={"decision": sprint.decision,
-                                                         "rationale": sprint.decision_rationale})
         context["status_form"] = SprintStatusForm(sprint=sprint) if sprint.next_status else None
     return context
 

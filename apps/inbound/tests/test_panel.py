@@ -206,3 +206,17 @@ def test_only_the_newest_arrival_sets_the_checklist_item(cast):
     assert record_in_checklist(newer).findings.get().status == "pass"
     assert record_in_checklist(older) is None  # its task ran late: the newer verdict stands
     assert cast.nova_sprint.items.get(check_id="email.delivery").status == "pass"
+
+
+@pytest.mark.parametrize("data", [None, {"return_to": 'ev"<il>'}, {}, {"return_to": ""}])
+def test_the_written_out_hidden_input_is_the_widget(cast, data):
+    """The panel writes the return_to input by hand (speed); it must stay what the form's widget renders."""
+    from django.template.loader import render_to_string
+
+    from apps.inbound.forms import DeliveryTestRequestForm
+    from apps.inbound.panel import panel_context
+
+    form = DeliveryTestRequestForm(data) if data is not None else None
+    context = panel_context(cast.nova_sprint, None, "portal", form=form)
+    html = render_to_string("inbound/_panel.html", context)
+    assert str(context["form"]["return_to"]) in html

@@ -2,15 +2,26 @@
 templates it replaced rendered: the old templates are kept here as the reference, for every branch they had."""
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.template import Context, Template
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.checklists.models import SprintItem
-from apps.sprints.models import Sprint, StageProgress
-from apps.sprints.templatetags.sprint_rows import countdown, dashboard_row, item_row, latest_score, stage_bars
+from apps.sprints.forms import DecisionForm
+from apps.sprints.models import ActivityEntry, Sprint, StageProgress
+from apps.sprints.templatetags.sprint_rows import (
+    activity_rows,
+    countdown,
+    dashboard_row,
+    decision_fields,
+    item_row,
+    latest_score,
+    short_time,
+    stage_bars,
+)
 
 OLD_ITEM = """<div class="sprint-item status-{{ item.status }}" id="item-{{ item.pk }}">
   <div class="item-head">
@@ -77,6 +88,39 @@ def test_item_row_is_the_old_template_in_every_branch(cast):
         assert item_row(item, can_edit) == old(OLD_ITEM, item=item, can_edit=can_edit), (status, scan, override)
         checked += 1
     assert checked > 1000
+OLD_ACTIVITY = """{% for entry in activity %}
+    <li><strong>{{ entry.actor.display_name|default:"System" }}</strong> {{ entry.text }} <small class="muted"><time datetime="{{ entry.created_at|date:'c' }}">{{ entry.created_at|date:"M j, H:i" }} UTC</time></small></li>
+  {% endfor %}"""  # noqa: E501
+
+
+def test_short_time_is_the_date_filter_in_every_month_and_hour():
+    moments = [datetime(2026, month, day, hour, minute, second, micro, tzinfo=UTC)
+               for month in range(1, 13) for day, hour, minute, second, micro in
+               [(1, 0, 0, 0, 0), (9, 9, 5, 59, 1), (10, 13, 30, 1, 999999), (28, 23, 59, 30, 500)]]
+    for moment in moments:
+        assert short_time(moment) == old('{{ moment|date:"M j, H:i" }}', moment=moment), moment
+
+
+def test_activity_rows_are_the_old_template(cast):
+    sprint = cast.nova_sprint
+    ActivityEntry.objects.create(client=sprint.client, sprint=sprint, actor=cast.alice, text="Set <b> & “quoted”")
+    ActivityEntry.objects.create(client=sprint.client, sprint=sprint, actor=None, text="The scan finished")
+    entries = list(sprint.activity.select_related("actor"))
+    entries[0].created_at = datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=UTC)  # microseconds show in the ISO form
+    assert len(entries) >= 2 and any(e.actor is None for e in entries) and any(e.actor for e in entries)
+    assert activity_rows(entries) == old(OLD_ACTIVITY, activity=entries)
+    assert activity_rows([]) == ""
+
+
+@pytest.mark.parametrize("decision,rationale", [
+    ("", ""), (Sprint.GO, "All blockers fixed.\nRisk <accepted> & “noted”"), (Sprint.NO_GO, "DKIM missing"),
+])
+def test_decision_fields_are_the_form_partial(cast, decision, rationale):
+    sprint = cast.nova_sprint
+    sprint.decision, sprint.decision_rationale = decision, rationale
+    form = DecisionForm(initial={"decision": decision, "rationale": rationale})
+    assert decision_fields(sprint) == render_to_string("partials/form.html", {
+        "form": form, "submit": "Record the decision"})
 
 
 @pytest.mark.parametrize("status,due", [
