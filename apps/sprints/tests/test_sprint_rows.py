@@ -19,8 +19,10 @@ from apps.sprints.templatetags.sprint_rows import (
     decision_fields,
     item_row,
     latest_score,
+    short_link,
     short_time,
     stage_bars,
+    stage_progress,
 )
 
 OLD_ITEM = """<div class="sprint-item status-{{ item.status }}" id="item-{{ item.pk }}">
@@ -110,6 +112,24 @@ def test_activity_rows_are_the_old_template(cast):
     assert len(entries) >= 2 and any(e.actor is None for e in entries) and any(e.actor for e in entries)
     assert activity_rows(entries) == old(OLD_ACTIVITY, activity=entries)
     assert activity_rows([]) == ""
+OLD_STAGE_PROGRESS = """<div id="progress-{{ sprint.pk }}-stage-{{ stage.number }}" class="progress-row"{% if oob %} hx-swap-oob="true"{% endif %}>
+  <progress value="{{ stage.done }}" max="{{ stage.total|default:1 }}" aria-label="Stage {{ stage.number }} progress"></progress>
+  <span>{{ stage.percent }}%</span> <small class="muted">{{ stage.done }}/{{ stage.total }}</small>
+</div>
+"""  # noqa: E501
+
+
+def test_stage_progress_is_the_old_template(cast):
+    for stage in [StageProgress(1, "Quick audit", 3, 7), StageProgress(7, "Handover", 0, 0)]:
+        for oob in (False, True):
+            assert stage_progress(cast.nova_sprint, stage, oob) == old(
+                OLD_STAGE_PROGRESS, sprint=cast.nova_sprint, stage=stage, oob=oob)
+
+
+def test_short_link_is_truncatechars():
+    for link in ["https://ci.example.com/runs/1", "https://x.example/" + "a" * 62, "https://x.example/" + "a" * 63,
+                 "https://exämple.com/" + "ü" * 70, "https://e.com/e\u0301" + "b" * 70, ""]:
+        assert short_link(link) == old("{{ link|truncatechars:80 }}", link=link), link
 
 
 @pytest.mark.parametrize("decision,rationale", [
