@@ -86,6 +86,26 @@ def test_dashboard_shows_the_latest_score_without_extra_queries(cast, login, dja
     assert "<strong>64</strong>" in page
 
 
+@pytest.mark.django_db
+def test_dashboard_scores_each_client_by_its_latest_finished_scan(cast, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    for score, blockers, age in [(50, 0, 3), (64, 2, 2)]:  # an older and the latest finished scan of Nova
+        scan = make_scan(cast.nova, cast.nova_sprint, score=score)
+        ScanRun.objects.filter(pk=scan.pk).update(finished_at=now - timedelta(hours=age), blockers=blockers)
+    make_scan(cast.nova, cast.nova_sprint, score=None, state=ScanRun.RUNNING)  # the newest, still running
+    make_scan(cast.orbit, None, score=91)  # another client's score stays on its own row
+    ScanRun.objects.filter(client=cast.orbit).update(finished_at=now - timedelta(minutes=5))
+    page = login(cast.bob).get(reverse("sprints:dashboard")).content.decode()
+    nova_row = page.split("Nova AI", 1)[1].split("</tr>", 1)[0]
+    orbit_row = page.split("Orbit Chat", 1)[1].split("</tr>", 1)[0]
+    assert "<strong>64</strong>" in nova_row and "2 blockers" in nova_row and "scanned 2\xa0hours ago" in nova_row
+    assert "<strong>91</strong>" in orbit_row and "blocker" not in orbit_row
+
+
 
 
 @pytest.mark.django_db
