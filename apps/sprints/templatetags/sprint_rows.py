@@ -27,11 +27,14 @@ from django.utils.timezone import get_current_timezone, template_localtime
 
 from apps.checklists.models import SprintItem
 from apps.core.links import object_url
+from apps.sprints.models import Sprint
 
 register = template.Library()
 
 STATUS_ICONS = {"pass": "✓", "warn": "!", "fail": "✗", "na": "–"}
-ITEM_STATUS_LABELS = dict(SprintItem.STATUSES)  # get_status_display() goes through the field each call
+# get_FOO_display() goes through the field's flattened choices on every call
+ITEM_STATUS_LABELS = dict(SprintItem.STATUSES)
+SPRINT_STATUS_LABELS, DECISION_LABELS = dict(Sprint.STATUSES), dict(Sprint.DECISIONS)
 MANUAL = '<small class="muted">manual</small>'
 
 
@@ -65,9 +68,10 @@ def countdown(sprint):
 def stage_bars(stages):
     bars = []
     for s in stages:
-        label, percent = f"{escape(s.number)}. {escape(s.name)}", s.percent
+        number = int(s.number)  # an int: nothing to escape
+        label, percent = f"{number}. {escape(s.name)}", s.percent
         bars.append(f'<progress value="{s.done}" max="{s.total or 1}" title="{label}: {percent}%" '
-                    f'aria-label="Stage {escape(s.number)}: {percent}%"></progress>')
+                    f'aria-label="Stage {number}: {percent}%"></progress>')
     return mark_safe("".join(bars))  # numbers, and text through escape()
 
 
@@ -88,7 +92,7 @@ def latest_score(sprint):
 def dashboard_row(sprint):
     """One running sprint on the dashboard (with_latest_scan() and attach_stage_progress() data, `.client` set)."""
     client = sprint.client
-    decision = (f'<span class="badge badge-{escape(sprint.decision)}">{escape(sprint.get_decision_display())}</span>'
+    decision = (f'<span class="badge badge-{escape(sprint.decision)}">{escape(DECISION_LABELS.get(sprint.decision, sprint.decision))}</span>'
                 if sprint.decision else '<span class="muted">pending</span>')
     client_url = escape(object_url("clients:detail", client_id=sprint.client_id))
     sprint_url = escape(object_url("sprints:detail", sprint_id=sprint.pk))
@@ -97,7 +101,7 @@ def dashboard_row(sprint):
         f'      <td><strong><a href="{client_url}">{escape(client.name)}</a></strong><br>'
         f'<small class="muted">{escape(client.domain_unicode)}</small></td>\n'
         f'      <td><a href="{sprint_url}">{escape(sprint.title)}</a><br>'
-        f'<span class="badge badge-{escape(sprint.status)}">{escape(sprint.get_status_display())}</span></td>\n'
+        f'<span class="badge badge-{escape(sprint.status)}">{escape(SPRINT_STATUS_LABELS.get(sprint.status, sprint.status))}</span></td>\n'
         f'      <td><div class="progress-row"><progress value="{sprint.items_done}" max="{sprint.items_total or 1}" '
         f'aria-label="Progress"></progress> <span>{sprint.progress_percent}%</span></div></td>\n'
         f'      <td><div class="stage-bars">{stage_bars(sprint.stage_progress)}</div></td>\n'
