@@ -48,9 +48,9 @@ def dashboard(request):
     as filtering each query on the scoping subquery, with less for PostgreSQL to plan and nothing to join back."""
     if not user_roles(request).consultant:
         return redirect("sprints:portal")
-    # Only the columns the page shows: 25 clients' notes, JSON and timestamps and 30 sprints' rationale and
-    # timestamps were a tenth of the page's CPU to fetch, parse and set (a deferred one read later is a query
-    # per row, which the query-budget tests would catch).
+    # Only the columns the page shows: fetching, parsing and setting 25 clients' notes, JSON and timestamps and
+    # 30 sprints' rationale and timestamps cost a few per cent of the page (a deferred column read later would be
+    # a query per row, which the query-budget tests catch).
     clients = {client.pk: client for client in
                consultant_clients_of(request.user).only(*DASHBOARD_CLIENT_FIELDS).order_by("name")}
     sprints = (

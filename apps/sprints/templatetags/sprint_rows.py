@@ -92,8 +92,10 @@ def latest_score(sprint):
 def dashboard_row(sprint):
     """One running sprint on the dashboard (with_latest_scan() and attach_stage_progress() data, `.client` set)."""
     client = sprint.client
-    decision = (f'<span class="badge badge-{escape(sprint.decision)}">{escape(DECISION_LABELS.get(sprint.decision, sprint.decision))}</span>'
+    decision_label = DECISION_LABELS.get(sprint.decision, sprint.decision)
+    decision = (f'<span class="badge badge-{escape(sprint.decision)}">{escape(decision_label)}</span>'
                 if sprint.decision else '<span class="muted">pending</span>')
+    status_label = SPRINT_STATUS_LABELS.get(sprint.status, sprint.status)
     client_url = escape(object_url("clients:detail", client_id=sprint.client_id))
     sprint_url = escape(object_url("sprints:detail", sprint_id=sprint.pk))
     return mark_safe(  # every value went through escape() or is one of the tags above
@@ -101,7 +103,7 @@ def dashboard_row(sprint):
         f'      <td><strong><a href="{client_url}">{escape(client.name)}</a></strong><br>'
         f'<small class="muted">{escape(client.domain_unicode)}</small></td>\n'
         f'      <td><a href="{sprint_url}">{escape(sprint.title)}</a><br>'
-        f'<span class="badge badge-{escape(sprint.status)}">{escape(SPRINT_STATUS_LABELS.get(sprint.status, sprint.status))}</span></td>\n'
+        f'<span class="badge badge-{escape(sprint.status)}">{escape(status_label)}</span></td>\n'
         f'      <td><div class="progress-row"><progress value="{sprint.items_done}" max="{sprint.items_total or 1}" '
         f'aria-label="Progress"></progress> <span>{sprint.progress_percent}%</span></div></td>\n'
         f'      <td><div class="stage-bars">{stage_bars(sprint.stage_progress)}</div></td>\n'
