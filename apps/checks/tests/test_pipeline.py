@@ -7,6 +7,7 @@ import pytest
 from apps.checks import pipeline
 from apps.checks.engine import run_scan, scoring
 from apps.checks.models import Finding, ScanPart, ScanRun
+from apps.checks.profiles import get_profile
 from apps.clients.models import Client, Hostname
 from tests.worker import WorkerProcess, wait_for
 
@@ -36,10 +37,25 @@ def good_client(cast):
     return client
 
 
+def worker_profile():
+    """The profile the worker scans with (the state file's, production timeouts): the direct runs compared with
+    it must use the same, or the tests' tight timeouts (0.5 s for DNS) turn a stall of the host into a difference."""
+    return get_profile("testworld")
+
+
 def _verdicts(findings):
     # obs.* are contributed at finalize from monitoring's data (scan_findings_wanted), not by the engine's families
     rows = ((getattr(f, "check_id", None) or f.check, f.target, f.status) for f in findings)
     return sorted(r for r in rows if not r[0].startswith("obs."))
+
+
+def _differences(done, direct):
+    """What each side said where the verdicts differ (a flaky network check shows its reason here)."""
+    worker = {(f.check_id, f.target): (f.status, f.summary) for f in done.findings.all()}
+    engine = {(f.check, f.target): (f.status, f.summary) for f in direct.findings}
+    return "\n".join(f"{key}: worker {worker.get(key)} / direct {engine.get(key)}"
+                     for key in sorted(set(worker) | set(engine)) if worker.get(key, ("",))[0] !=
+                     engine.get(key, ("",))[0] and not key[0].startswith("obs."))
 
 
 @pytest.mark.worker
@@ -48,8 +64,8 @@ def test_a_worker_scan_matches_the_engine_run_directly(cast, good_client, scan_w
     assert scan.parts_total >= len(GOOD_HOSTS) + 1
     done = wait_for(lambda: ScanRun.objects.filter(pk=scan.pk, state=ScanRun.DONE).first(), timeout=60,
                     message=f"scan to finish\n{scan_worker.log()}")
-    direct = run_scan(pipeline.target_for_client(good_client), testworld.profile())
-    assert _verdicts(done.findings.all()) == _verdicts(direct.findings)
+    direct = run_scan(pipeline.target_for_client(good_client), worker_profile())
+    assert _verdicts(done.findings.all()) == _verdicts(direct.findings), _differences(done, direct)
     engine_part = [f for f in pipeline.engine_findings(done) if not f.check.startswith("obs.")]
     assert (scoring.score(engine_part), scoring.decision(engine_part)) == (direct.score, direct.decision)
     assert done.score == scoring.score(pipeline.engine_findings(done))  # the obs.* findings count too
@@ -120,7 +136,7 @@ def test_a_worker_killed_mid_scan_is_replaced_and_the_scan_completes_without_los
         done = wait_for(finished, timeout=90, interval=1, message=f"scan to finish\n{second.log()}")
     finally:
         second.stop()
-    direct = run_scan(pipeline.target_for_client(good_client), testworld.profile())
+    direct = run_scan(pipeline.target_for_client(good_client), worker_profile())
     assert _verdicts(done.findings.all()) == _verdicts(direct.findings)  # nothing lost, nothing twice
     assert done.parts_done == done.parts_total == ScanPart.objects.filter(scan=done).exclude(finished_at=None).count()
     assert done.failure_reason == ""
@@ -134,7 +150,7 @@ def test_twenty_scans_at_once_complete_within_the_per_host_connection_limit(
     only = ["http.", "tls."]
     # Unlimited, one scan of this client alone opens more connections at once than the limit allows.
     testworld.peak_connections.clear()
-    run_scan(pipeline.target_for_client(good_client), testworld.profile(), only)
+    run_scan(pipeline.target_for_client(good_client), worker_profile(), only)
     assert testworld.peak_connections[MAIN] > 4, "the test world did not see parallel connections: nothing to limit"
 
     env = {"LAUNCHREADY_TESTWORLD_STATE": str(world_state), "SCAN_HOST_CONCURRENCY": "4",
@@ -149,7 +165,7 @@ def test_twenty_scans_at_once_complete_within_the_per_host_connection_limit(
     finally:
         worker.stop()
     assert 2 <= testworld.peak_connections[MAIN] <= 4
-    direct = _verdicts(run_scan(pipeline.target_for_client(good_client), testworld.profile(), only).findings)
+    direct = _verdicts(run_scan(pipeline.target_for_client(good_client), worker_profile(), only).findings)
     for scan in ScanRun.objects.filter(pk__in=ids):
         assert _verdicts(scan.findings.all()) == direct
         assert scan.failure_reason == ""
@@ -250,7 +266,7 @@ def test_a_redelivered_batch_records_only_the_parts_not_yet_recorded(cast, good_
     scan.refresh_from_db()
     assert scan.state == ScanRun.DONE and scan.parts_done == scan.parts_total == len(ids)
     assert first and first <= set(Finding.objects.filter(scan=scan).values_list("pk", flat=True))
-    direct = run_scan(pipeline.target_for_client(good_client), testworld.profile(), ["http.hsts", "dns."])
+    direct = run_scan(pipeline.target_for_client(good_client), worker_profile(), ["http.hsts", "dns."])
     assert _verdicts(scan.findings.all()) == _verdicts(direct.findings)
 
 
@@ -310,5 +326,5 @@ def test_a_batch_records_its_parts_as_they_finish_not_all_at_its_end(cast, good_
     assert len(recorded) >= 2 and recorded[0][0] == 1, recorded
     assert all(state == ScanRun.RUNNING for _n, state in recorded), recorded
     assert sum(n for n, _state in recorded) == len(ids)
-    direct = run_scan(pipeline.target_for_client(good_client), testworld.profile(), ["http.hsts", "dns."])
+    direct = run_scan(pipeline.target_for_client(good_client), worker_profile(), ["http.hsts", "dns."])
     assert _verdicts(scan.findings.all()) == _verdicts(direct.findings)
