@@ -54,8 +54,8 @@ class SprintQuerySet(models.QuerySet):
     def with_latest_scan(self):
         """Annotate the id of each sprint's client's latest finished scan (one index probe a sprint); evaluating
         the queryset with attach_stage_progress() then reads those scans' score, grade, blockers and time in one
-        query. One subquery, not one per column: four cost four probes a sprint and a third of the dashboard's
-        ORM work to build and compile."""
+        query. One subquery, not one per column: four cost four probes a sprint and about a quarter of the
+        dashboard's ORM work to build and compile."""
         from apps.checks.models import ScanRun
 
         latest = ScanRun.objects.filter(client=models.OuterRef("client"), state=ScanRun.DONE).order_by("-finished_at")
