@@ -167,8 +167,9 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
-# How many reverse proxies in front of the app append to X-Forwarded-For (0: trust only REMOTE_ADDR).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: trust only REMOTE_ADDR); read by
+# apps.core.client_ip for every per-IP limit. TRUSTED_PROXY_HOPS is the name the self-serve limits once read alone.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=env.int("TRUSTED_PROXY_HOPS", default=0))
 # Two-factor (django-otp TOTP): the issuer name authenticator apps show; a pending second step expires.
 OTP_TOTP_ISSUER = "Launch Ready"
 TWO_FACTOR_PENDING_SECONDS = 5 * 60
@@ -238,8 +239,12 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # The cache holds login-throttle counters, which every web process must share: Redis when there is one.
 # Tests keep the in-process cache (REDIS_URL is shared with other users of this Redis).
 if REDIS_URL and not TESTING:
+    # Bounded: redis-py waits forever by default, and a Redis that stops answering (not one that refuses) would
+    # otherwise hang every login and order; the callers treat a cache error as "limit not enforced" and log it.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": env.str("CACHE_URL", default=REDIS_URL)}}
+                          "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
+                          "OPTIONS": {"socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=1.0),
+                                      "socket_timeout": env.float("CACHE_TIMEOUT", default=1.0)}}}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # acks_late: a task is redelivered if its worker dies; the timeout must outlast the longest task.
@@ -359,5 +364,3 @@ SELF_SERVE_CURRENCY = env.str("SELF_SERVE_CURRENCY", default="usd")
 SELF_SERVE_PROFILE = env.str("SELF_SERVE_PROFILE", default=DEFAULT_NETWORK_PROFILE)
 SELF_SERVE_LIMIT_PER_EMAIL = env.int("SELF_SERVE_LIMIT_PER_EMAIL", default=5)  # orders per hour
 SELF_SERVE_LIMIT_PER_IP = env.int("SELF_SERVE_LIMIT_PER_IP", default=20)  # orders per hour
-# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR) — for rate limits.
-TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)

@@ -45,7 +45,6 @@ def production_env(var_dir: Path, **extra) -> dict:
         "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
         "SITE_URL": f"https://{HOST}",
         "TRUSTED_PROXY_COUNT": "1",
-        "TRUSTED_PROXY_HOPS": "1",
         "MONITORING_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "LAUNCHREADY_VAR_DIR": str(var_dir),
         "DATABASE_URL": database_url_for_tests(),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from apps.checks import pipeline
 from apps.checks.engine import scoring
 from apps.checks.models import ScanRun
+from apps.core.client_ip import client_ip
 from apps.tenants.access import get_score_by_token, get_scoreorder_for, get_storefront, get_workspace_for
 
 from . import fulfilment, leads, ratelimit, stripe_api
@@ -32,7 +33,7 @@ def storefront(request, workspace_slug):
     form = ScoreOrderForm(request.POST or None)
     status = 200
     if request.method == "POST" and context["configured"] and form.is_valid():
-        ip = ratelimit.client_ip(request)
+        ip = client_ip(request)
         if not (ratelimit.allow("order-email", form.cleaned_data["email"], limit=settings.SELF_SERVE_LIMIT_PER_EMAIL)
                 and ratelimit.allow("order-ip", ip, limit=settings.SELF_SERVE_LIMIT_PER_IP)):
             form.add_error(None, "Too many orders in a short time. Please try again in an hour.")

@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, UnidentifiedImageError
 
+from apps.core.client_ip import client_ip
+
 from . import throttle, two_factor
 from .models import ClientAccess, Invitation, LastOwnerError, Membership, User, Workspace
 
@@ -41,7 +43,7 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean(self):
         # Throttled per account and per IP (apps/tenants/throttle.py); a locked login is refused before the
         # password is checked, so the answer says nothing about whether the password was right.
-        email, ip = self.cleaned_data.get("username") or "", throttle.client_ip(self.request)
+        email, ip = self.cleaned_data.get("username") or "", client_ip(self.request)
         if throttle.is_locked(email, ip):
             raise ValidationError(throttle.locked_message(), code="locked")
         try:

@@ -19,20 +19,6 @@ def _setting(name, default):
     return getattr(settings, name, default)
 
 
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the address a trusted proxy put in X-Forwarded-For.
-
-    Only the last TRUSTED_PROXY_COUNT hops are ours; anything left of them was written by the client and is ignored.
-    """
-    if request is None:
-        return ""
-    proxies = _setting("TRUSTED_PROXY_COUNT", 0)
-    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
-    if proxies and len(forwarded) >= proxies:
-        return forwarded[-proxies][:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]
-
-
 def _key(kind: str, value: str) -> str:
     # Hashed: cache keys must be short and printable, and an email address need not sit in Redis in clear.
     return f"login-failures:{kind}:{hashlib.sha256(value.encode('utf-8', 'replace')).hexdigest()[:32]}"

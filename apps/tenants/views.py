@@ -15,6 +15,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from apps.core.client_ip import client_ip
+
 from . import emails, throttle, two_factor
 from .access import clients_of, get_client_for, get_invitation_for, get_workspace_for
 from .forms import (
@@ -80,7 +82,7 @@ def login_verify(request):
         messages.info(request, "Log in with your email and password first.")
         return redirect("tenants:login")
     user, backend, next_url = found
-    ip = throttle.client_ip(request)
+    ip = client_ip(request)
     locked = request.method == "POST" and throttle.is_locked(user.email, ip)
     form = TwoFactorCodeForm(user, _data(request), locked=locked)
     if request.method == "POST":
