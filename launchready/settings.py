@@ -202,6 +202,8 @@ LOGO_MAX_BYTES = 512 * 1024
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+# Django waits forever for an SMTP server by default; invitations and alerts must fail (and say so) instead.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Launch Ready <noreply@launchready.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Delivery tests: founders send to check-<token>@INBOUND_EMAIL_DOMAIN, received by `manage.py smtpreceiver`.
@@ -358,6 +360,7 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # Empty: api.stripe.com. Tests and the demo point it at the local fake (tests/fakestripe.py, manage.py fakestripe).
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=8.0)  # seconds to wait for a Stripe answer (per try)
 STRIPE_API_VERSION = "2026-10-28.endive"  # pinned: the version stripe==16.1.0 was generated for
 SELF_SERVE_PRICE = env.int("SELF_SERVE_PRICE", default=4900)  # minor units; the server decides, never the form
 SELF_SERVE_CURRENCY = env.str("SELF_SERVE_CURRENCY", default="usd")

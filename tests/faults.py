@@ -1,6 +1,7 @@
 """Fault-injection helpers: a TCP proxy that can be stopped and started (a server going down and coming back, for
 this test's processes only) and the web app under gunicorn in a subprocess (its own connections, its own state)."""
 
+import contextlib
 import http.client
 import os
 import socket
@@ -19,6 +20,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def silent_server():
+    """127.0.0.1:<port> of a server that takes connections (the kernel completes them) and never says a word: a
+    hung Stripe, SMTP or Redis. Yields the port."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield listener.getsockname()[1]
 
 
 class TcpProxy:

@@ -25,8 +25,11 @@ def client() -> stripe.StripeClient:
     if not configured():
         raise PaymentsNotConfigured
     base = {"api": settings.STRIPE_API_BASE.rstrip("/")} if settings.STRIPE_API_BASE else None
+    # Bounded: the SDK's default is 80 s a try; three tries of (connect 3 s, read STRIPE_TIMEOUT) stay inside the
+    # web worker's 30 s, so a Stripe that hangs gives the buyer a message instead of a killed worker.
+    http_client = stripe.RequestsClient(timeout=(3, settings.STRIPE_TIMEOUT))
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, stripe_version=settings.STRIPE_API_VERSION,
-                               base_addresses=base, max_network_retries=2)
+                               base_addresses=base, max_network_retries=2, http_client=http_client)
 
 
 def create_checkout_session(order, *, success_url: str, cancel_url: str):

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from apps.billing import ratelimit
 from apps.billing.models import ScoreOrder
+from tests.faults import silent_server
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +116,15 @@ def test_rate_limit_windows_reset():
 def test_stripe_being_down_gives_a_message_not_a_500(shop, settings):
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard port: connection refused
     response = shop.client.post(_storefront(shop.workspace), {"domain": "a-startup.com", "email": "a@b.example"})
+    assert response.status_code == 502
+    assert "not answering" in response.content.decode()
+
+
+def test_stripe_hanging_gives_a_message_within_the_timeout(shop, settings):
+    with silent_server() as port:
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{port}"
+        settings.STRIPE_TIMEOUT = 0.3
+        response = shop.client.post(_storefront(shop.workspace), {"domain": "a-startup.com", "email": "a@b.example"})
     assert response.status_code == 502
     assert "not answering" in response.content.decode()
 
