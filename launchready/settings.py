@@ -250,7 +250,12 @@ if REDIS_URL and not TESTING:
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # acks_late: a task is redelivered if its worker dies; the timeout must outlast the longest task.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    # Socket timeouts: redis-py waits forever by default, so a Redis that takes the connection and never answers
+    # hung the scan button until gunicorn killed the worker. Publishing now fails (the scan is recorded and a beat
+    # sweep dispatches it later); 5 s leaves the workers' 1 s BRPOP polls a wide margin on a busy host.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+                                       "socket_connect_timeout": env.float("BROKER_CONNECT_TIMEOUT", default=3.0),
+                                       "socket_timeout": env.float("BROKER_TIMEOUT", default=5.0)}
 else:
     # Embedded broker: kombu's filesystem transport (see docs/decisions.md). Separate worker and beat
     # processes exchange messages through files under var/broker/.

@@ -25,7 +25,7 @@ from apps.checks.models import ScanRun
 from apps.clients.models import Hostname
 from apps.reports import documents
 from apps.reports.models import HandoverPack
-from tests.faults import Gunicorn, TcpProxy, free_port, session_cookies
+from tests.faults import Gunicorn, TcpProxy, free_port, session_cookies, silent_server
 from tests.worker import WorkerProcess, database_url_for_tests, wait_for
 
 ON_POSTGRES = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -224,3 +224,27 @@ def test_broker_down_pages_render_the_scan_is_recorded_and_runs_once_it_is_back(
         web.stop()
         if proxy:
             proxy.stop()
+
+
+def test_a_broker_that_hangs_gives_the_scan_button_a_bounded_answer(cast, transactional_db, settings):
+    """Redis takes the connection and never answers (not refused): publishing gives up after its socket timeouts
+    and the scan is recorded for the sweep, instead of the request hanging until gunicorn kills the worker."""
+    sprint = cast.nova_sprint
+    with silent_server() as port:
+        web = Gunicorn({"DATABASE_URL": database_url_for_tests(), "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+                        "BROKER_TIMEOUT": "1", "BROKER_CONNECT_TIMEOUT": "1",
+                        "MEDIA_ROOT": str(settings.MEDIA_ROOT)}).start()
+        try:
+            cookies, csrf = session_cookies(DjangoClient(), cast.alice)
+            detail = reverse("sprints:detail", kwargs={"sprint_id": sprint.pk})
+            status, headers, _, seconds = web.request(
+                "POST", reverse("checks:run_for_sprint", kwargs={"sprint_id": sprint.pk}), cookies=cookies,
+                body={"csrfmiddlewaretoken": csrf}, timeout=60)
+            assert status == 302 and headers["Location"] == detail, web.log()
+            status, _, page, _ = web.request("GET", detail, cookies=cookies)
+            assert status == 200 and "The scan queue is unavailable right now" in page
+            scan = ScanRun.objects.get(sprint=sprint)
+            assert scan.state == ScanRun.QUEUED and scan.failure_reason == "waiting for the queue"
+            print(f"observed: scan button answered in {seconds:.2f} s with a silent broker")
+        finally:
+            web.stop()
