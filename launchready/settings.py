@@ -177,7 +177,10 @@ INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
-USE_I18N = True
+# English only: no catalogue of ours, no LocaleMiddleware. Off, Django's own strings come out the same (checked page
+# by page, forms with errors included) and every request skips the translation machinery (3-5 % of a page's CPU,
+# docs/performance.md round 5). Turn it on together with the first translation.
+USE_I18N = False
 USE_TZ = True
 
 # --- Static and uploaded files ----------------------------------------------------------------
