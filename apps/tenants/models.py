@@ -50,6 +50,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.name or self.email
 
+    # Sign-in looks addresses up in lower case (every form lowercases what it is given), so every path that stores
+    # one — the Django admin's forms included — stores it lower case: clean() before the uniqueness check, save()
+    # for code that never cleans.
+    def clean(self):
+        super().clean()
+        self.email = (self.email or "").lower()
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").lower()
+        super().save(*args, **kwargs)
+
     @property
     def display_name(self):
         return self.name or self.email
