@@ -1,5 +1,7 @@
 """Deploy-token authentication and the per-token rate limit for the deploy gate API."""
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -8,6 +10,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import SimpleRateThrottle
 
 from .models import DeployToken
+
+log = logging.getLogger(__name__)
 
 # One answer for unknown, malformed and revoked tokens: the caller cannot tell which.
 INVALID = "Invalid or revoked deploy token."
@@ -51,7 +55,13 @@ class DeployTokenRateThrottle(SimpleRateThrottle):
     def allow_request(self, request, view):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # noqa: BLE001 - any cache backend error
+            # Like the login and order limits: a Redis outage must not stop deploys being recorded (decisions.md).
+            log.warning("rate limit unavailable, not enforced", extra={"scope": self.scope,
+                                                                       "error": type(exc).__name__})
+            return True
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, DeployToken):
