@@ -63,9 +63,11 @@ def start_smoke(deploy: Deploy, *, wait: int | None) -> Deploy:
     kwargs = dict(client=deploy.client, sprint=deploy.sprint, requested_by=deploy.requested_by,
                   only=SMOKE_CHECKS, target=target)
     if wait:
-        scan = pipeline.run_scan_inline(**kwargs)
+        # Linked before it runs: if this web worker is killed mid-scan (gunicorn's timeout), the sweep and the
+        # workers finish the scan and scan_finalized still concludes this deploy.
+        scan = pipeline.start_scan(**kwargs, publish=False)
         Deploy.objects.filter(pk=deploy.pk).update(scan=scan)
-        deploy.scan = scan
+        deploy.scan = pipeline.run_inline(scan)
         conclude(deploy)
     else:
         with transaction.atomic():  # parts are published on commit, after deploy.scan is saved
