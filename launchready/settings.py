@@ -81,6 +81,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 DEPLOY_API_RATE = env.str("DEPLOY_API_RATE", default="60/min")  # per deploy token
+# The most a deploy-gate call holds its answer for the smoke verdict (the API accepts wait ≤ 25 s); lower it when a
+# proxy in front of gunicorn times out sooner.
+DEPLOY_WAIT_CAP_SECONDS = env.float("DEPLOY_WAIT_CAP_SECONDS", default=25.0)
 # The deploy gate calls this with a deploy whose smoke test failed: monitoring alerts the client's channels.
 DEPLOY_SMOKE_FAILED_HOOK = env.str("DEPLOY_SMOKE_FAILED_HOOK", default="apps.monitoring.notices.alert_smoke_failed")
 

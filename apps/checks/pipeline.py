@@ -135,12 +135,7 @@ def plan_parts(target: Target, only=None, include_active=False) -> list[tuple[st
 
 def run_scan_inline(**kwargs) -> ScanRun:
     """Create a scan and run its parts in this process, without the broker (demo loader, management commands)."""
-    return run_inline(start_scan(**kwargs, publish=False))
-
-
-def run_inline(scan: ScanRun) -> ScanRun:
-    """Run a scan created with publish=False in this process. Should the process die mid-run, the parts it had not
-    finished are published again by the stalled-part sweep and the workers finish the scan."""
+    scan = start_scan(**kwargs, publish=False)
     run_parts(list(scan.parts.values_list("pk", flat=True)), wait_for_slot=settings.SCAN_HOST_LEASE_SECONDS)
     scan.refresh_from_db()
     return scan

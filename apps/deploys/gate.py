@@ -1,15 +1,16 @@
 """The deploy gate: record a deploy or rollback, run its smoke test, conclude a verdict, fill the sprint's evidence.
 
-How the smoke test runs (decision): with `wait` the scan runs in this process (pipeline.run_scan_inline: the
-smoke checks are a handful of requests bounded by their own budgets, so no worker round trip is needed and the
-verdict is in the answer); without `wait` the scan goes through the normal pipeline (start_scan → Celery `scans`
-queue) and CI polls GET /api/v1/deploys/{id}. Either way the verdict is concluded exactly once (conditional UPDATE):
-inline right after the scan, or from the pipeline's `scan_finalized` signal, or at the latest when polled.
+How the smoke test runs (decision): always through the normal pipeline (start_scan → Celery `scans` queue). With
+`wait` the request holds its answer up to that many seconds (at most MAX_WAIT_S, under the web worker's timeout) for
+the verdict; without it, or when the scan takes longer, CI polls GET /api/v1/deploys/{id}. Either way the verdict is
+concluded exactly once (conditional UPDATE): from the pipeline's `scan_finalized` signal in the worker, by the
+waiting request, or at the latest when polled.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,7 +26,9 @@ from .models import Deploy
 log = logging.getLogger(__name__)
 
 SMOKE_CHECKS = ["deploy.smoke", "tls.certificate", "http.https_redirect", "http.hsts"]
-MAX_WAIT_S = 60
+# A waiting caller holds a sync web worker: stay well under gunicorn's 30 s worker timeout.
+MAX_WAIT_S = 25
+WAIT_POLL_S = 0.25
 ROLLBACK_ITEM = "Rollback path tested once"
 REPEATABLE_ITEM = "Deploys are repeatable from the runbook"
 
@@ -57,23 +60,23 @@ def record(*, client, environment, version, changelog_url="", token=None, user=N
 
 
 def start_smoke(deploy: Deploy, *, wait: int | None) -> Deploy:
-    """Run the smoke scan: inline when the caller waits for the verdict, through the workers otherwise."""
+    """Start the smoke scan on the workers (scans queue); with `wait`, hold the answer up to that many seconds for
+    the verdict, then answer with whatever it is (pending: poll `poll_url`). `wait` is a bound: a slow target or a
+    busy queue costs the caller a poll, never a request that outlives the web worker."""
     target = pipeline.target_for_client(deploy.client)
     target.options["deploy_smoke"] = True  # deploy.smoke runs only in a deploy's scan (see engine/smoke.py)
-    kwargs = dict(client=deploy.client, sprint=deploy.sprint, requested_by=deploy.requested_by,
-                  only=SMOKE_CHECKS, target=target)
-    if wait:
-        # Linked before it runs: if this web worker is killed mid-scan (gunicorn's timeout), the sweep and the
-        # workers finish the scan and scan_finalized still concludes this deploy.
-        scan = pipeline.start_scan(**kwargs, publish=False)
+    with transaction.atomic():  # parts are published on commit, after deploy.scan is saved
+        scan = pipeline.start_scan(client=deploy.client, sprint=deploy.sprint, requested_by=deploy.requested_by,
+                                   only=SMOKE_CHECKS, target=target)
         Deploy.objects.filter(pk=deploy.pk).update(scan=scan)
-        deploy.scan = pipeline.run_inline(scan)
-        conclude(deploy)
-    else:
-        with transaction.atomic():  # parts are published on commit, after deploy.scan is saved
-            scan = pipeline.start_scan(**kwargs)
-            Deploy.objects.filter(pk=deploy.pk).update(scan=scan)
-            deploy.scan = scan
+        deploy.scan = scan
+    deadline = time.monotonic() + min(wait or 0, settings.DEPLOY_WAIT_CAP_SECONDS)
+    while time.monotonic() < deadline:
+        deploy.refresh_from_db()
+        # Concluded by the worker's scan_finalized receiver, or here once the scan is done.
+        if deploy.verdict != Deploy.PENDING or conclude(deploy):
+            break
+        time.sleep(WAIT_POLL_S)
     deploy.refresh_from_db()
     return deploy
 
@@ -96,18 +99,21 @@ def conclude(deploy: Deploy) -> bool:
         failures = [{"check": "deploy.smoke", "target": scan.domain, "status": "error",
                      "reason": scan.failure_reason or "The smoke scan failed."}]
     verdict = Deploy.FAIL if failures else Deploy.PASS
-    if not Deploy.objects.filter(pk=deploy.pk, verdict=Deploy.PENDING).update(
-            verdict=verdict, failures=failures, concluded_at=timezone.now()):
-        return False
-    deploy.refresh_from_db()
-    subject = f"{deploy.kind} of {deploy.version} to {deploy.environment}"
-    text = (f"smoke test passed after the {subject}" if verdict == Deploy.PASS else
-            f"smoke test FAILED after the {subject}: " + "; ".join(f"{f['check']}: {f['reason']}" for f in failures))
-    (deploy.sprint.log if deploy.sprint else deploy.client.log)(None, text)
-    if verdict == Deploy.PASS:
-        record_evidence(deploy)
-    else:
-        alert_smoke_failed(deploy)
+    # One transaction: whoever reads the verdict (a waiting API call, a poll) also sees its log, evidence and alerts.
+    with transaction.atomic():
+        if not Deploy.objects.filter(pk=deploy.pk, verdict=Deploy.PENDING).update(
+                verdict=verdict, failures=failures, concluded_at=timezone.now()):
+            return False
+        deploy.refresh_from_db()
+        subject = f"{deploy.kind} of {deploy.version} to {deploy.environment}"
+        text = (f"smoke test passed after the {subject}" if verdict == Deploy.PASS else
+                f"smoke test FAILED after the {subject}: "
+                + "; ".join(f"{f['check']}: {f['reason']}" for f in failures))
+        (deploy.sprint.log if deploy.sprint else deploy.client.log)(None, text)
+        if verdict == Deploy.PASS:
+            record_evidence(deploy)
+        else:
+            alert_smoke_failed(deploy)
     return True
 
 
@@ -164,7 +170,8 @@ def alert_smoke_failed(deploy: Deploy) -> None:
     log.warning("deploy %s of %s failed its smoke test", deploy.pk, deploy.client_id)
     if hook:
         try:
-            import_string(hook)(deploy)
+            with transaction.atomic():  # a savepoint: a database error in the hook leaves the verdict's transaction usable
+                import_string(hook)(deploy)
         except Exception:  # an alerting fault must not lose the verdict
             log.exception("DEPLOY_SMOKE_FAILED_HOOK failed for deploy %s", deploy.pk)
 

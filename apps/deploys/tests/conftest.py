@@ -3,6 +3,7 @@ from django.core.cache import cache
 
 from apps.clients.models import Endpoint, Hostname
 from apps.deploys.models import DeployToken
+from tests.worker import WorkerProcess
 
 BOT = "https://bot.lrtest/stream/{mode}/v1/chat/completions"
 
@@ -70,3 +71,11 @@ def api(client):
             return client.get(url, **headers)
 
     return Api()
+
+
+@pytest.fixture
+def scan_worker(transactional_db, world_state):
+    """A real Celery worker on the scans queue: the smoke scans run there, as in production."""
+    process = WorkerProcess(queues="scans", extra_env={"LAUNCHREADY_TESTWORLD_STATE": str(world_state)}).start()
+    yield process
+    process.stop()

@@ -1,5 +1,6 @@
 """Bad input and abuse: tokens of other clients, unknown and revoked tokens, malformed bodies, rate limit, retries."""
 
+import time
 import uuid
 
 import pytest
@@ -50,7 +51,7 @@ def test_unknown_revoked_and_missing_tokens_look_the_same(cast, orbit_token, api
     ({"environment": "production"}, "version"),
     ({"environment": "production", "version": "x" * 121}, "version"),
     ({"environment": "production", "version": "v1", "changelog_url": "javascript:alert(1)"}, "changelog_url"),
-    ({"environment": "production", "version": "v1", "wait": 61}, "wait"),
+    ({"environment": "production", "version": "v1", "wait": 26}, "wait"),
     ({"environment": "production", "version": "v1", "wait": "soon"}, "wait"),
     ({"environment": "production", "version": ["v1"]}, "version"),
     ({"environment": "staging", "version": "v1"}, "environment"),  # a production token reports production only
@@ -153,10 +154,22 @@ def test_readiness_reports_the_latest_full_scan(cast, orbit_token, api, login):
 
 @pytest.mark.django_db
 def test_wait_may_come_from_the_query_string_and_is_bounded(cast, orbit_token, api):
-    response = api.post(f"{DEPLOYS}?wait=61", {"environment": "production", "version": "v1"}, orbit_token)
-    assert response.status_code == 400 and "wait" in response.json()
+    response = api.post(f"{DEPLOYS}?wait=26", {"environment": "production", "version": "v1"}, orbit_token)
+    assert response.status_code == 400 and "wait" in response.json()  # over 25 s would outlive the web worker
     response = api.post(f"{DEPLOYS}?wait=-1", {"environment": "production", "version": "v1"}, orbit_token)
     assert response.status_code == 400 and "wait" in response.json()
+
+
+@pytest.mark.django_db
+def test_wait_is_a_bound_an_unfinished_smoke_answers_pending_with_a_poll_url(cast, orbit_token, api, world_state):
+    # No worker takes the scan here (nothing is even published inside the test's transaction): the answer must come
+    # back after `wait` seconds, pending, instead of holding the request until the scan ends.
+    started = time.monotonic()
+    answer = api.post(f"{DEPLOYS}?wait=1", {"environment": "production", "version": "v1"}, orbit_token).json()
+    assert 1 <= time.monotonic() - started < 10
+    assert answer["verdict"] == "pending" and answer["passed"] is None
+    assert answer["poll_url"].endswith(f"/api/v1/deploys/{answer['id']}")
+    assert Deploy.objects.get(pk=answer["id"]).scan.state == ScanRun.QUEUED
 
 
 @pytest.mark.django_db

@@ -42,6 +42,7 @@ def fuzz_world(cast, world_state, settings):
     """A token of orbit (served by the test world, no chat so examples stay quick), one of its deploys, and a
     WSGI app that keeps the test's database transaction (as Django's test client does)."""
     settings.DEPLOY_API_RATE = "100000/min"
+    settings.DEPLOY_WAIT_CAP_SECONDS = 0.05  # fuzzed waits answer at once (no worker runs the scans here)
     make_site(cast.orbit, "orbittutor.lrtest", hosts=(), login="https://app.orbittutor.lrtest/login",
               health="https://app.orbittutor.lrtest/health", chat_mode=None)
     token, raw = DeployToken.issue(client=cast.orbit, environment="production")

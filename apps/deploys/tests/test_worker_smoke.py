@@ -5,16 +5,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from apps.deploys.models import Deploy, DeployToken
-from tests.worker import WorkerProcess, wait_for
+from tests.worker import wait_for
 
 from .conftest import make_site
-
-
-@pytest.fixture
-def scan_worker(transactional_db, world_state):
-    process = WorkerProcess(queues="scans", extra_env={"LAUNCHREADY_TESTWORLD_STATE": str(world_state)}).start()
-    yield process
-    process.stop()
 
 
 @pytest.mark.worker
