@@ -3,6 +3,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from apps.core.links import object_url
+from apps.deploys.gate import MAX_WAIT_S
 
 register = template.Library()
 
@@ -21,4 +22,5 @@ def deploy_panel(context, client, is_consultant):
         "deploys_url": settings.SITE_URL + reverse("deploys_api:deploys"),
         "readiness_url": settings.SITE_URL + object_url("deploys_api:readiness", client_id=client.pk),
         "docs_url": reverse("api:docs"),
+        "max_wait": MAX_WAIT_S,
     }

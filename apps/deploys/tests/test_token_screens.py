@@ -1,9 +1,15 @@
 """Deploy tokens on the client's page: create (shown once, stored hashed), list, revoke; consultants only."""
 
+import html
+import json
+import re
+
 import pytest
 from django.urls import reverse
 
+from apps.deploys.gate import MAX_WAIT_S
 from apps.deploys.models import TOKEN_PREFIX, DeployToken, hash_token
+from apps.deploys.serializers import DeployRequest
 from apps.sprints.models import ActivityEntry
 from tests.test_form_sweep import MALFORMED
 
@@ -81,3 +87,18 @@ def test_malformed_values_get_field_errors(cast, login, kind):
     assert "label" in nul.context["form"].errors
     script = browser.post(create_url(cast.orbit), {"environment": "production", "label": MALFORMED["html"]})
     assert "<script>alert" not in script.content.decode()  # escaped on the shown-once page
+
+
+@pytest.mark.django_db
+def test_the_curl_snippet_posts_a_body_the_api_accepts(cast, login, client, django_capture_on_commit_callbacks):
+    page = login(cast.bob).get(reverse("clients:detail", kwargs={"client_id": cast.orbit.pk})).content.decode()
+    bodies = re.findall(r"-d '(\{\"environment\": \"production\", \"version\": \"v1\.2\.3\"[^']*)'",
+                        html.unescape(page))
+    assert len(bodies) == 1, bodies
+    body = json.loads(bodies[0])
+    assert body["wait"] == MAX_WAIT_S and DeployRequest(data=body).is_valid()  # the wait it shows is one we accept
+    raw = DeployToken.issue(client=cast.orbit, environment="production")[1]
+    with django_capture_on_commit_callbacks(execute=False):  # nothing runs the scan here: do not hold the answer
+        answer = client.post("/api/v1/deploys", body | {"wait": 0}, content_type="application/json",
+                             HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert answer.status_code == 201, answer.content
