@@ -32,6 +32,22 @@ def silent_server():
         yield listener.getsockname()[1]
 
 
+def cache_down(settings):
+    """Point Django's cache at a Redis port nobody listens on: every cache call raises a connection error.
+    (pytest-django's settings fixture sends setting_changed, which makes Django drop its cache connections.)"""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0",
+                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+
+
+def send_mail_through(settings, port, *, timeout=None):
+    """Django's real SMTP backend, without TLS, to 127.0.0.1:port (a silent_server, or a free_port: refused)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = timeout
+
+
 class TcpProxy:
     """127.0.0.1:<port> → upstream. stop() closes the listener and every open connection (the server is gone:
     connects are refused, open sockets die); start() listens on the same port again (the server is back)."""

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from apps.billing import ratelimit
 from apps.billing.models import ScoreOrder
-from tests.faults import silent_server
+from tests.faults import cache_down, silent_server
 
 pytestmark = pytest.mark.django_db
 
@@ -151,9 +151,7 @@ def test_behind_a_trusted_proxy_each_buyer_has_their_own_ip_limit(shop, settings
 
 
 def test_orders_keep_working_when_the_cache_is_down(shop, settings, caplog):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:1/0",
-                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    cache_down(settings)
     response = shop.client.post(_storefront(shop.workspace), {"domain": "a-startup.com", "email": "a@b.example"})
     assert response.status_code == 302 and ScoreOrder.objects.count() == 1
     assert "rate limit unavailable" in caplog.text

@@ -7,6 +7,7 @@ import pytest
 
 from apps.checks.models import Finding, ScanRun
 from apps.deploys.models import Deploy, DeployToken, hash_token
+from tests.faults import cache_down
 
 DEPLOYS = "/api/v1/deploys"
 
@@ -109,9 +110,7 @@ def test_each_token_has_a_rate_limit(cast, orbit_token, nova_token, api, setting
 
 @pytest.mark.django_db
 def test_the_api_keeps_answering_when_the_rate_limit_cache_is_down(cast, orbit_token, api, settings, caplog):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:1/0",
-                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    cache_down(settings)
     deploy = pending_deploy(cast.orbit)
     assert api.get(f"{DEPLOYS}/{deploy.pk}", orbit_token).status_code == 200
     assert "rate limit unavailable" in caplog.text

@@ -8,7 +8,7 @@ import pytest
 from apps.monitoring import alerts, service, storage
 from apps.monitoring.models import AlertAttempt, AlertChannel, Incident, Monitor, ProbeResult, Rollup
 from apps.monitoring.transports import sign
-from tests.faults import silent_server
+from tests.faults import send_mail_through, silent_server
 from tests.testworld import monitor_sites
 from tests.testworld.monitor_sites import Receiver
 
@@ -107,10 +107,7 @@ def test_a_channel_answering_500_is_retried_with_backoff(ping_monitor, clock):
 
 def test_a_mail_server_that_hangs_fails_the_attempt_as_transient(ping_monitor, clock, settings):
     with silent_server() as port:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_TIMEOUT = 0.3
+        send_mail_through(settings, port, timeout=0.3)
         channel = make_channel(ping_monitor.client, "email", "oncall@orbit.test")
         monitor_sites.set_mode("down")
         clock.cycle()

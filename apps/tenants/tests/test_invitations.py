@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.tenants.models import ClientAccess, Invitation, Membership, User
-from tests.faults import free_port, silent_server
+from tests.faults import free_port, send_mail_through, silent_server
 
 from .conftest import MALFORMED, link_in
 
@@ -250,9 +250,7 @@ def test_a_founder_cannot_revoke_invitations(cast, login):
 @pytest.mark.django_db
 def test_when_the_mail_server_refuses_the_invitation_is_withdrawn_and_the_form_says_so(cast, login, settings):
     client = login(cast.bob)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens: connection refused
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    send_mail_through(settings, free_port())  # nobody listens: connection refused
     response = client.post(invite_url(cast.orbit), {"email": "olga@orbit.test"})
     assert response.status_code == 200
     assert "could not send the invitation email" in response.content.decode()
@@ -263,10 +261,7 @@ def test_when_the_mail_server_refuses_the_invitation_is_withdrawn_and_the_form_s
 def test_when_the_mail_server_hangs_the_invitation_is_withdrawn_and_the_form_says_so(cast, login, settings):
     client = login(cast.bob)
     with silent_server() as port:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_TIMEOUT = 0.3
+        send_mail_through(settings, port, timeout=0.3)
         response = client.post(invite_url(cast.orbit), {"email": "olga@orbit.test"})
     assert response.status_code == 200
     assert "could not send the invitation email" in response.content.decode()

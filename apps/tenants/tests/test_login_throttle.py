@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from apps.tenants import throttle
+from tests.faults import cache_down
 
 LOGIN = reverse("tenants:login")
 
@@ -75,11 +76,7 @@ def test_the_admin_login_goes_through_the_throttled_login_page(client):
 
 @pytest.mark.django_db
 def test_logins_keep_working_when_the_cache_is_down(cast, client, settings, caplog):
-    # A Redis cache on a port nobody listens on: every cache call raises a connection error.
-    # (pytest-django's settings fixture sends setting_changed, which makes Django drop its cache connections.)
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:1/0",
-                                   "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    cache_down(settings)
     assert _attempt(client, "alice@acme.test", "wrong-password-1").status_code == 200
     assert _attempt(client, "alice@acme.test", cast.password).status_code == 302
     assert "login throttle unavailable" in caplog.text
