@@ -150,6 +150,11 @@ class SprintItem(PublicModel):
     STATUSES = [("todo", "to do"), ("pass", "pass"), ("warn", "warn"), ("fail", "fail"), ("na", "n/a")]
     DONE_STATUSES = DONE_STATUSES
     EDITABLE_FIELDS = ["status", "evidence_text", "evidence_link", "owner", "override_reason"]
+    # The columns an item's row shows (sprint_rows.item_row), for .only() on the pages that list items: a deferred
+    # column read there would be a query per row, which the query-budget tests catch.
+    ROW_FIELDS = ("id", "sprint", "stage_number", "stage_name", "position", "title", "guidance", "check_id",
+                  "severity", "status", "evidence_text", "evidence_link", "owner", "updated_at", "scan_status",
+                  "scan_summary", "override_reason", "updated_by", "updated_by__name", "updated_by__email")
 
     sprint = models.ForeignKey("sprints.Sprint", on_delete=models.CASCADE, related_name="items")
     stage_number = models.PositiveSmallIntegerField()

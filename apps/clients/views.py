@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from apps.sprints.models import ActivityEntry
 from apps.tenants.access import (
     CONSULTANT_ROLES,
     consultant_clients_of,
@@ -24,6 +25,8 @@ from apps.tenants.access import (
 from .forms import ClientForm, EmailSetupForm, EnvUploadForm, RepositoryForm
 from .inventory import INVENTORIES, writable_by
 from .models import RunbookStep
+
+SPRINT_ROW_FIELDS = ("id", "client", "title", "status", "starts_at", "due_at", "decision")
 
 
 def _client_page(client, anchor=""):
@@ -119,8 +122,9 @@ def client_detail(request, client_id):
         "vendor_accounts": client.vendor_accounts.all(),
         "runbooks": _runbooks(client),
         "owners": client.owners.all(),
-        "sprints": client.sprints.all(),
-        "activity": client.activity.filter(sprint=None).select_related("actor")[:15],
+        # only the columns the tables show (a deferred column read would be a query per row)
+        "sprints": client.sprints.only(*SPRINT_ROW_FIELDS),
+        "activity": client.activity.filter(sprint=None).select_related("actor").only(*ActivityEntry.ROW_FIELDS)[:15],
     })
 
 

@@ -73,7 +73,8 @@ class SprintQuerySet(models.QuerySet):
         sprints = {s.pk: s for s in self.filter(pk__in=[pk for pk in current_ids if pk])
                    .select_related("decided_by")}
         items = {pk: [] for pk in sprints}
-        for item in SprintItem.objects.filter(sprint__in=sprints.keys()).select_related("updated_by"):
+        for item in SprintItem.objects.filter(sprint__in=sprints.keys()).select_related("updated_by").only(
+                *SprintItem.ROW_FIELDS):
             items[item.sprint_id].append(item)
         for sprint in sprints.values():
             sprint.stages = sprint.stages_with_items(items[sprint.pk])
@@ -264,6 +265,8 @@ class Sprint(PublicModel):
 
 class ActivityEntry(models.Model):
     """Who did what, when — on a client and (usually) one of its sprints."""
+
+    ROW_FIELDS = ("id", "client", "sprint", "text", "created_at", "actor", "actor__name", "actor__email")  # for .only()
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="activity")
     sprint = models.ForeignKey(Sprint, null=True, blank=True, on_delete=models.CASCADE, related_name="activity")

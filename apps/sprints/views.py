@@ -20,8 +20,7 @@ from apps.tenants.access import (
 )
 
 from .forms import DecisionForm, SprintItemForm, SprintStartForm, SprintStatusForm
-from .models import Sprint
-from .templatetags.sprint_rows import ACTIVITY_ROW_FIELDS, ITEM_ROW_FIELDS
+from .models import ActivityEntry, Sprint
 
 RECENT_HANDOVERS = 5
 DASHBOARD_CLIENT_FIELDS = ("id", "workspace_id", "name", "domain")
@@ -96,12 +95,12 @@ def _sprint_page_context(sprint, role):
     # Only the columns the rows show (item_row, activity_rows, the scan panel): the rest — the scan's target and
     # options JSON, the findings' evidence, whole user rows — cost a fifth of these queries to compile, fetch and
     # decode for nothing. A deferred column read later would be a query per row: the query-budget tests catch it.
-    items = sprint.items.select_related("updated_by").only(*ITEM_ROW_FIELDS)
+    items = sprint.items.select_related("updated_by").only(*SprintItem.ROW_FIELDS)
     can_edit = role in CONSULTANT_ROLES
     context = {
         "sprint": sprint, "client": sprint.client, "role": role, "can_edit": can_edit,
         "stages": sprint.stages_with_items(items),
-        "activity": sprint.activity.select_related("actor").only(*ACTIVITY_ROW_FIELDS)[:ACTIVITY_SHOWN],
+        "activity": sprint.activity.select_related("actor").only(*ActivityEntry.ROW_FIELDS)[:ACTIVITY_SHOWN],
         "workspace": sprint.client.workspace,
         "brand": None if can_edit else brand_colours(sprint.client.workspace),  # founders see the consultant's brand
     }

@@ -36,11 +36,6 @@ STATUS_ICONS = {"pass": "✓", "warn": "!", "fail": "✗", "na": "–"}
 ITEM_STATUS_LABELS = dict(SprintItem.STATUSES)
 SPRINT_STATUS_LABELS, DECISION_LABELS = dict(Sprint.STATUSES), dict(Sprint.DECISIONS)
 MANUAL = '<small class="muted">manual</small>'
-# The columns item_row() and activity_rows() read, for .only() (a deferred column read is a query per row).
-ITEM_ROW_FIELDS = ("id", "sprint", "stage_number", "stage_name", "position", "title", "guidance", "check_id",
-                   "severity", "status", "evidence_text", "evidence_link", "owner", "updated_at", "scan_status",
-                   "scan_summary", "override_reason", "updated_by", "updated_by__name", "updated_by__email")
-ACTIVITY_ROW_FIELDS = ("id", "sprint", "text", "created_at", "actor", "actor__name", "actor__email")
 
 
 def escape(value):
