@@ -116,7 +116,7 @@ class SprintCanaries(models.Model):
     def for_sprint(cls, sprint):
         from .engine.ai import new_audit_canaries
 
-        existing = cls.objects.filter(sprint=sprint).first()
+        existing = next(iter(cls.objects.filter(sprint=sprint)[:1]), None)  # one row at most: no ORDER BY
         if existing:
             return existing
         fresh = new_audit_canaries()
