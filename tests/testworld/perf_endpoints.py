@@ -5,6 +5,9 @@
     /stall    answers at once, except that the server pauses 1.5 s every 10 s: every request arriving during a
               pause is held until the pause ends (a GC pause, a blocked worker, a cold lambda)
     /boom     500 at once
+    /once     answers the first request on a connection (after ?ms=N milliseconds) and closes the connection
+              unanswered when another arrives on it: a server dropping an idle keep-alive connection just as the
+              client reuses it
 
 The server records what it did — each pause window and when its held requests were released, and each request's
 arrival and answer time — so a test can derive the true latency distribution and judge the probe against it.
@@ -125,10 +128,15 @@ async def serve(world, head: bytes, reader, writer):
 
 
 async def _serve(state: PerfState, head: bytes, reader, writer):
+    answered_here = 0
     while True:
         arrived = time.monotonic()
         request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
         path, _, query = (request_line.split(" ") + ["", ""])[1].partition("?")
+        if path == "/once" and answered_here:
+            writer.close()
+            return
+        answered_here += 1
         if path == "/fast":
             reply = _response(200, b"fast")
         elif path == "/steady":  # ?ms=N answers after N ms instead (at most 3 s)
@@ -137,6 +145,9 @@ async def _serve(state: PerfState, head: bytes, reader, writer):
         elif path == "/stall":
             await state.stall(arrived)
             reply = _response(200, b"stall")
+        elif path == "/once":
+            await asyncio.sleep(_delay(query) if "ms=" in query else 0)
+            reply = _response(200, b"once")
         elif path == "/boom":
             reply = _response(500, b"boom")
         else:

@@ -237,8 +237,8 @@ class _Pool:
         self.idle: list[_Connection] = []
         self.opened = 0
 
-    async def get(self) -> tuple[_Connection, bool]:
-        while self.idle:
+    async def get(self, *, fresh: bool = False) -> tuple[_Connection, bool]:
+        while self.idle and not fresh:
             conn = self.idle.pop()
             if conn.usable():
                 return conn, False
@@ -363,7 +363,10 @@ class LoadProbe:
         except _StaleConnection:
             if cold:
                 raise
-        conn, _ = await pool.get()  # the idle connection had been closed by the server: one fresh attempt
+        # The idle connection had been closed by the server (an idle timeout as we reused it): one more attempt, on
+        # a new connection — the other idle ones are as old, and a second stale one would count as an error the
+        # site did not cause.
+        conn, _ = await pool.get(fresh=True)
         return await self._exchange(pool, conn), True
 
     async def _exchange(self, pool: _Pool, conn: _Connection) -> int:

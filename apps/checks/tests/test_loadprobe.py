@@ -68,6 +68,16 @@ def test_connection_close_servers_are_probed_with_a_fresh_connection_each_time(w
     assert ev["connections_opened"] == 10 and ev["cold"]["count"] == 10
 
 
+def test_a_connection_the_server_dropped_as_it_was_reused_is_retried_on_a_fresh_one(world_profile):
+    # /once answers one request per connection and drops the connection when the next arrives: every reuse of an
+    # idle connection fails as a server's idle timeout does at the moment of reuse. With several connections idle,
+    # the retry must open a fresh connection — retrying on another idle one (as dropped as the first) was a
+    # connection_error the site did not cause.
+    ev = load(world_profile, "https://perf.lrtest/once?ms=100", 200, 0.5).evidence()
+    assert ev["samples"] == 100 and ev["errors"] == {} and ev["statuses"] == {"200": 100}
+    assert ev["connections_opened"] == 100 and ev["cold"]["count"] == 100  # each answer came on a fresh connection
+
+
 def test_server_errors_are_counted_by_kind(world_profile):
     ev = load(world_profile, "https://perf.lrtest/boom", 40, 0.5).evidence()
     assert ev["errors"] == {"http_5xx": 20}
