@@ -32,6 +32,30 @@ def silent_server():
         yield listener.getsockname()[1]
 
 
+@contextlib.contextmanager
+def resetting_server():
+    """127.0.0.1:<port> of a server that reads what it is sent and then resets the connection (RST, not FIN): a
+    receiver crashing mid-request or a middlebox cutting it. Yields the port."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:  # the listener was closed: the test is over
+                    return
+                with conn:
+                    conn.settimeout(2)
+                    with contextlib.suppress(OSError):
+                        conn.recv(65536)
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+        threading.Thread(target=serve, daemon=True).start()
+        yield listener.getsockname()[1]
+
+
 def cache_down(settings):
     """Point Django's cache at a Redis port nobody listens on: every cache call raises a connection error.
     (pytest-django's settings fixture sends setting_changed, which makes Django drop its cache connections.)"""

@@ -3,12 +3,15 @@ schedule the next attempt with backoff for a transient error, disable the channe
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.utils import timezone
 
 from .models import AlertAttempt, AlertChannel
 from .transports import TransportError, message_for, transport_for
+
+logger = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = (0, 30, 120, 600)  # before attempt 1, 2, 3, 4
 
@@ -39,11 +42,17 @@ def deliver(attempt_id, now=None) -> AlertAttempt | None:
                           incident=incident, owner=channel.owner, notice=attempt.text)
     try:
         transport_for(channel).notify(message)
+        error = None
     except TransportError as exc:
-        attempt.permanent = exc.permanent
-        _finish(attempt, AlertAttempt.FAILED, exc.message, now)
-        if exc.permanent:
-            channel.disable(f"{exc.message} (attempt {attempt.number}, {now:%Y-%m-%d %H:%M} UTC)")
+        error = exc
+    except Exception as exc:  # a bug or an error nobody classified: retried, never left claimed and unsent
+        logger.exception("alert attempt %s: unexpected error from the %s transport", attempt.pk, channel.kind)
+        error = TransportError(f"unexpected error: {exc.__class__.__name__}")
+    if error is not None:
+        attempt.permanent = error.permanent
+        _finish(attempt, AlertAttempt.FAILED, error.message, now)
+        if error.permanent:
+            channel.disable(f"{error.message} (attempt {attempt.number}, {now:%Y-%m-%d %H:%M} UTC)")
         elif attempt.number < AlertAttempt.MAX_ATTEMPTS:
             AlertAttempt.objects.create(channel=channel, incident=incident, event=attempt.event, text=attempt.text,
                                         number=attempt.number + 1, due_at=now + backoff(attempt.number + 1))

@@ -1,6 +1,6 @@
 """Alert transports, healthchecks style: each channel kind is a small class whose notify() raises
-TransportError(message, permanent=...). Permanent errors (410/404, a refused address) disable the channel;
-transient ones (5xx, timeouts) are retried with backoff by `apps.monitoring.alerts.deliver`.
+TransportError(message, permanent=...). Permanent errors (410/404 and other 4xx, a redirect, a refused address)
+disable the channel; transient ones (5xx, 408/425/429, timeouts, resets) are retried with backoff by `apps.monitoring.alerts.deliver`.
 
 All HTTP goes through the engine's ScanNet (guarded connection to an address it has just checked); the POST itself
 is written here with h11 because ScanNet only fetches.
@@ -23,6 +23,9 @@ from apps.checks.engine.net import NetError, ScanNet, verified_context
 from apps.checks.profiles import get_profile
 
 POST_TIMEOUT = 10.0
+# 4xx answers that mean "not now" (timeout, too early, rate limited: several alerts at once hit Slack's limit),
+# retried with backoff like a 5xx; every other 4xx is permanent.
+RETRY_LATER = (408, 425, 429)
 
 
 class TransportError(Exception):
@@ -80,10 +83,13 @@ class HttpTransport(Transport):
         status = asyncio.run(post(profile, self.channel.target, body, headers))
         if status in (404, 410):
             raise TransportError(f"the receiver answered {status}: the hook is gone", permanent=True)
-        if status >= 500:
+        if status >= 500 or status in RETRY_LATER:
             raise TransportError(f"the receiver answered {status}")
         if status >= 400:
             raise TransportError(f"the receiver rejected the alert ({status})", permanent=True)
+        if status >= 300:  # alerts are not followed across redirects: a 3xx is an alert nobody received
+            raise TransportError(f"the receiver answered {status} (a redirect): give the hook's final URL",
+                                 permanent=True)
 
 
 class SlackTransport(HttpTransport):
@@ -117,7 +123,10 @@ async def post(profile, url: str, body: bytes, headers: dict) -> int:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TransportError(f"not an http(s) URL: {url!r}", permanent=True)
     net = ScanNet(profile)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise TransportError(f"bad port in {parts.netloc!r}", permanent=True) from None
     tls = verified_context(profile.ca_bundle) if parts.scheme == "https" else None
     try:
         async with asyncio.timeout(POST_TIMEOUT):
@@ -145,6 +154,10 @@ async def post(profile, url: str, body: bytes, headers: dict) -> int:
         raise TransportError(f"no answer within {POST_TIMEOUT:g} s") from None
     except h11.RemoteProtocolError as exc:
         raise TransportError(f"the receiver did not answer with valid HTTP: {exc}") from None
+    except h11.LocalProtocolError as exc:  # a URL h11 cannot put on the wire (non-ASCII, spaces): fix the URL
+        raise TransportError(f"the hook URL cannot be sent as HTTP: {exc}", permanent=True) from None
+    except OSError as exc:  # reset, broken pipe, TLS failure mid-exchange: the network's, may pass
+        raise TransportError(f"connection failed: {exc.__class__.__name__}") from None
     except NetError as exc:
         # A refused address will stay refused; DNS or connection trouble may pass.
         raise TransportError(exc.reason, permanent=exc.kind in ("refused_address", "bad_url", "nxdomain")) from None

@@ -8,7 +8,7 @@ import pytest
 from apps.monitoring import alerts, service, storage
 from apps.monitoring.models import AlertAttempt, AlertChannel, Incident, Monitor, ProbeResult, Rollup
 from apps.monitoring.transports import sign
-from tests.faults import send_mail_through, silent_server
+from tests.faults import resetting_server, send_mail_through, silent_server
 from tests.testworld import monitor_sites
 from tests.testworld.monitor_sites import Receiver
 
@@ -103,6 +103,39 @@ def test_a_channel_answering_500_is_retried_with_backoff(ping_monitor, clock):
         assert len(flaky.requests) == 3
         channel.refresh_from_db()
         assert channel.enabled
+
+
+def test_a_rate_limited_channel_is_retried_not_disabled(ping_monitor, clock):
+    # Several monitors failing together post to one Slack hook at once; Slack answers 429. Disabling the channel
+    # for that would skip every later alert, the recovery included.
+    with Receiver(statuses=[429]) as limited:
+        channel = make_channel(ping_monitor.client, "slack", limited.url)
+        monitor_sites.set_mode("down")
+        clock.cycle()
+        first = AlertAttempt.objects.get(number=1)
+        assert first.status == AlertAttempt.FAILED and not first.permanent and "429" in first.error
+        clock.cycle()  # attempt 2's backoff has passed: it gets through
+        assert AlertAttempt.objects.get(number=2).status == AlertAttempt.SENT
+        channel.refresh_from_db()
+        assert channel.enabled and len(limited.requests) == 2
+
+
+def test_a_redirecting_hook_is_a_failure_that_says_so_not_a_delivery(ping_monitor, clock):
+    with Receiver(statuses=[301]) as moved:
+        channel = make_channel(ping_monitor.client, "webhook", moved.url, secret="k")
+        attempt = alerts.send_test_alert(channel)
+        assert attempt.status == AlertAttempt.FAILED and attempt.permanent and "redirect" in attempt.error
+        channel.refresh_from_db()
+        assert channel.verified_at is None and not channel.enabled and "301" in channel.disabled_reason
+
+
+def test_a_receiver_that_resets_the_connection_fails_the_attempt_as_transient(ping_monitor, clock):
+    with resetting_server() as port:
+        channel = make_channel(ping_monitor.client, "webhook", f"http://127.0.0.1:{port}/hook", secret="k")
+        attempt = alerts.send_test_alert(channel)
+    # answered, not left claimed (SENDING) where no tick would ever pick it up again
+    assert attempt.status == AlertAttempt.FAILED and not attempt.permanent and "connection failed" in attempt.error
+    assert AlertAttempt.objects.filter(channel=channel, number=2, status=AlertAttempt.PENDING).exists()
 
 
 def test_a_mail_server_that_hangs_fails_the_attempt_as_transient(ping_monitor, clock, settings):
