@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass
 
 from apps.checks.engine.net import NetError, ScanNet
 from apps.checks.engine.profile import NetworkProfile
+
+logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_PROBES = 200
 
@@ -92,6 +95,10 @@ async def probe_batch(profile: NetworkProfile, specs: list[ProbeSpec],
                 return spec.monitor_id, await probe_once(net, spec)
             except NetError as exc:  # pragma: no cover - follow() folds NetErrors into the chain
                 return spec.monitor_id, Outcome(False, error=exc.reason[:300], public_cause="unreachable")
+            except Exception as exc:  # a bug must fail this monitor's probe, not the batch of 100 with it
+                logger.exception("monitor %s: probe of %s crashed", spec.monitor_id, spec.url)
+                return spec.monitor_id, Outcome(False, error=f"probe error: {exc.__class__.__name__}",
+                                                public_cause="probe error")
 
     net = ScanNet(profile)  # one resolver cache for the batch
     first = dict(await asyncio.gather(*(run(net, s) for s in specs)))

@@ -19,7 +19,7 @@ import h11
 from django.conf import settings
 from django.core.mail import send_mail
 
-from apps.checks.engine.net import NetError, ScanNet, verified_context
+from apps.checks.engine.net import NetError, ScanNet, host_header, request_target, verified_context
 from apps.checks.profiles import get_profile
 
 POST_TIMEOUT = 10.0
@@ -133,9 +133,8 @@ async def post(profile, url: str, body: bytes, headers: dict) -> int:
             reader, writer, _ip = await net.open(parts.hostname, port, tls=tls)
             try:
                 conn = h11.Connection(h11.CLIENT)
-                target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-                request = h11.Request(method="POST", target=target, headers=[
-                    ("Host", parts.netloc.rsplit("@", 1)[-1]), ("User-Agent", profile.user_agent),
+                request = h11.Request(method="POST", target=request_target(parts), headers=[
+                    ("Host", host_header(parts)), ("User-Agent", profile.user_agent),
                     ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                     ("Connection", "close"), *headers.items()])
                 writer.write(conn.send(request) + conn.send(h11.Data(data=body)) + conn.send(h11.EndOfMessage()))

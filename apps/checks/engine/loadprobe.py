@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import h11
 
-from .net import NetError, ScanNet, verified_context
+from .net import NetError, ScanNet, host_header, request_target, verified_context
 
 # Hard caps: whatever a caller asks, a probe never exceeds these.
 MAX_RATE = 500.0  # requests per second
@@ -277,8 +277,8 @@ class LoadProbe:
         self.net, self.url, self.plan = net, url, plan
         self.host = parts.hostname
         self.port = port
-        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self.host_header = parts.netloc.rsplit("@", 1)[-1]
+        self.path = request_target(parts)
+        self.host_header = host_header(parts)
         self.tls = verified_context(net.profile.ca_bundle) if parts.scheme == "https" else None
         self.max_body = net.profile.max_body_bytes
         self.samples: list[Sample] = []

@@ -21,7 +21,7 @@ import time
 import warnings
 import zlib
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import dns.asyncresolver
 import dns.exception
@@ -45,6 +45,29 @@ class NetError(Exception):
 
     def evidence(self) -> dict:
         return {"error": self.kind, "reason": self.reason, **self.facts}
+
+
+# Characters a request target keeps as they are: RFC 3986's reserved set, '%' (existing escapes) and the unreserved
+# ones quote() always keeps. Everything else — non-ASCII, spaces, control characters — is sent percent-encoded as
+# UTF-8, as browsers do; h11 (rightly) refuses to put such characters on the wire.
+_TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
+
+
+def request_target(parts) -> str:
+    """The path and query of a urlsplit() result as they go on the wire."""
+    return quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_TARGET_SAFE)
+
+
+def host_header(parts) -> str:
+    """The Host header of a urlsplit() result: an internationalised name in its ASCII (IDNA) form."""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if host.isascii():
+        return host
+    name, sep, port = host.rpartition(":") if not host.endswith("]") and ":" in host else (host, "", "")
+    try:
+        return name.encode("idna").decode("ascii") + sep + port
+    except UnicodeError:
+        raise NetError("bad_url", f"{host!r} is not a valid host name") from None
 
 
 # Kinds that mean "the name or address is definitely not serving" rather than "we could not tell".
@@ -92,7 +115,12 @@ class Response:
     @property
     def location(self) -> str | None:
         loc = self.header("location")
-        return urljoin(self.url, loc) if loc and 300 <= self.status < 400 else None
+        if not loc or not 300 <= self.status < 400:
+            return None
+        try:
+            return urljoin(self.url, loc)
+        except ValueError:  # "http://[broken/": nothing to follow (follow() says so)
+            return None
 
     @property
     def text(self) -> str:
@@ -329,7 +357,10 @@ class ScanNet:
 
     async def _fetch(self, url: str, read_body: bool) -> Response:
         p = self.profile
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "http://[broken/"
+            raise NetError("bad_url", f"cannot fetch {url!r}: not a valid URL", url=url) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise NetError("bad_url", f"cannot fetch {url!r}: only http(s) URLs with a host", url=url)
         host = parts.hostname
@@ -337,14 +368,13 @@ class ScanNet:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise NetError("bad_url", f"bad port in {url!r}", url=url) from None
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        host_header = parts.netloc.rsplit("@", 1)[-1]
+        target, host_line = request_target(parts), host_header(parts)
         tls = verified_context(p.ca_bundle) if parts.scheme == "https" else None
         started = time.monotonic()
         async with self._slots:
             reader, writer, ip = await self.open(host, port, tls=tls)
             try:
-                return await self._exchange(reader, writer, url, host_header, target, ip, port, started, read_body)
+                return await self._exchange(reader, writer, url, host_line, target, ip, port, started, read_body)
             finally:
                 writer.transport.abort()
 
@@ -431,6 +461,9 @@ class ScanNet:
             chain.hops.append(resp)
             nxt = resp.location
             if not nxt:
+                if 300 <= resp.status < 400 and resp.header("location"):
+                    chain.error = NetError("bad_redirect", f"{current} redirects to a malformed URL "
+                                                           f"{resp.header('location')[:200]!r}")
                 return chain
             if urlsplit(nxt).scheme not in ("http", "https"):
                 chain.error = NetError("bad_redirect", f"{current} redirects to a non-HTTP URL {nxt!r}")

@@ -1,8 +1,11 @@
 """Bad input: servers and DNS that misbehave give `error` findings within their timeouts; the scan completes."""
 
+import asyncio
 import time
+from urllib.parse import urlsplit
 
 from apps.checks.engine import Target, run_scan
+from apps.checks.engine.net import ScanNet, host_header
 from tests.testworld.world import TEST_TIMEOUTS
 
 BAD_HOSTS = ["blackhole.lrtest", "trickle.lrtest", "huge.lrtest", "garbage.lrtest", "servfail.lrtest",
@@ -91,3 +94,22 @@ def test_check_timeout_turns_into_an_error_finding(testworld):
     f = by(result, "audit.slow_routes", "good.lrtest")
     assert (f.status, f.evidence["error"]) == ("error", "check_timeout")
     assert f.duration_ms < 1000
+
+
+def test_a_url_with_characters_http_cannot_carry_is_sent_percent_encoded(testworld):
+    # Monitor URLs and redirect targets may hold non-ASCII or spaces; h11 refuses them raw, which crashed a whole
+    # batch of monitor probes. They go on the wire as browsers send them.
+    response = asyncio.run(ScanNet(testworld.profile()).fetch("https://perf.lrtest/café menu"))
+    assert response.status == 404  # the site's answer, not an exception
+    assert testworld.perf.served("/caf%C3%A9%20menu")
+
+
+def test_a_redirect_to_a_malformed_url_is_an_error_not_a_crash(testworld):
+    chain = asyncio.run(ScanNet(testworld.profile()).follow("https://redirector.lrtest/redirect?to=http://[broken/"))
+    assert chain.error is not None and chain.error.kind == "bad_redirect" and "[broken" in chain.error.reason
+    assert chain.hops[0].status == 302
+
+
+def test_an_internationalised_host_name_goes_in_the_host_header_as_idna():
+    assert host_header(urlsplit("https://bücher.lrtest:8443/x")) == "xn--bcher-kva.lrtest:8443"
+    assert host_header(urlsplit("https://user@good.lrtest/")) == "good.lrtest"

@@ -57,6 +57,21 @@ def test_down_opens_one_confirmed_incident_one_alert_per_channel_and_recovery_cl
         assert AlertAttempt.objects.filter(status=AlertAttempt.SENT).count() == 4
 
 
+def test_a_monitor_whose_url_or_redirect_is_odd_fails_alone_and_the_batch_is_probed(ping_monitor, clock):
+    # One batch probes up to 100 monitors of many clients. A non-ASCII path (which the URL field accepts) or a
+    # site redirecting to a malformed URL raised out of the batch: no monitor in it got a result, every cycle.
+    due = ping_monitor.next_due
+    odd = [Monitor.objects.create(client=ping_monitor.client, name=name, url=url, timeout_seconds=3, next_due=due)
+           for name, url in (("Menu", f"https://{monitor_sites.UPTIME_HOST}/café menu"),
+                             ("Bad hop", "https://redirector.lrtest/redirect?to=http://[broken/"))]
+    clock.cycle()
+    ping_monitor.refresh_from_db()
+    assert ping_monitor.state == Monitor.UP and ProbeResult.objects.filter(monitor=ping_monitor, ok=True).exists()
+    menu, bad_hop = (ProbeResult.objects.filter(monitor=m).latest("pk") for m in odd)
+    assert not menu.ok and "HTTP 404" in menu.error  # the site's own answer to the encoded path
+    assert not bad_hop.ok and "bad_redirect" in bad_hop.error
+
+
 def test_a_flapping_endpoint_does_not_spam(ping_monitor, clock):
     with Receiver() as slack:
         make_channel(ping_monitor.client, "slack", slack.url)
