@@ -87,7 +87,12 @@ async def probe_batch(profile: NetworkProfile, specs: list[ProbeSpec],
                       concurrency: int = MAX_CONCURRENT_PROBES) -> dict:
     """monitor_id -> Outcome, every failure re-checked once before it counts."""
     gate = asyncio.Semaphore(concurrency)
-    profile = profile.with_options(max_concurrency=max(profile.max_concurrency, concurrency))
+    # Each monitor's own timeout (up to 30 s) bounds its probe in probe_once(); the profile's per-read and
+    # per-request limits (10 s / 15 s for scans) must not cut a monitor short that allows longer.
+    longest = max((spec.timeout for spec in specs), default=0)
+    profile = profile.with_options(max_concurrency=max(profile.max_concurrency, concurrency),
+                                   read_timeout=max(profile.read_timeout, longest),
+                                   request_timeout=max(profile.request_timeout, longest))
 
     async def run(net, spec):
         async with gate:
