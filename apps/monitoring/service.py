@@ -127,8 +127,13 @@ def open_incident(monitor: Monitor, outcome: Outcome, now: datetime) -> Incident
     if Incident.objects.filter(monitor=monitor, closed_at=None).exists():
         return None
     recent = Incident.objects.filter(monitor=monitor, closed_at__gte=now - FLAP_WINDOW).first()
-    if recent is not None:  # flapping: the outage goes on, the people already know
+    if recent is not None:  # flapping: the same outage goes on
         Incident.objects.filter(pk=recent.pk).update(closed_at=None)
+        # A recovery still held back (below) is not sent; one already announced is corrected at once: whoever was
+        # told "up" must hear it is down again, or a site that stays down stays silent.
+        recent.alerts.filter(event=AlertAttempt.UP, status=AlertAttempt.PENDING).delete()
+        if last_announced(recent) == AlertAttempt.UP:
+            queue_alerts(recent, AlertAttempt.DOWN, now)
         return None
     incident = Incident.objects.create(monitor=monitor, opened_at=now, cause=outcome.error or "failed",
                                        public_cause=outcome.public_cause or "unavailable")
@@ -143,16 +148,26 @@ def close_incident(monitor: Monitor, now: datetime) -> Incident | None:
     if Incident.objects.filter(pk=incident.pk, closed_at=None).update(closed_at=now) != 1:
         return None
     incident.closed_at = now
-    # A re-opened flapping incident announced its recovery already; say so again only when it had been announced down
-    if not incident.alerts.filter(event=AlertAttempt.UP).exists():
-        queue_alerts(incident, AlertAttempt.UP, now)
+    if last_announced(incident) != AlertAttempt.UP:
+        # The first recovery is announced at once. An incident that went down again after that is flapping: its
+        # next recovery waits out the flap window (a re-open within it withdraws the pending alert), so a site
+        # going up and down each minute sends down, up, down, then one up once it has stayed up.
+        flapping = incident.alerts.filter(event=AlertAttempt.UP).exists()
+        queue_alerts(incident, AlertAttempt.UP, now, hold=FLAP_WINDOW if flapping else timedelta(0))
     return incident
 
 
-def queue_alerts(incident: Incident, event: str, now: datetime) -> list[AlertAttempt]:
+def last_announced(incident: Incident) -> str | None:
+    """DOWN or UP: what the incident's latest alert said (attempts are created in order; retries repeat it)."""
+    return (incident.alerts.filter(event__in=(AlertAttempt.DOWN, AlertAttempt.UP)).order_by("-pk")
+            .values_list("event", flat=True).first())
+
+
+def queue_alerts(incident: Incident, event: str, now: datetime, *, hold: timedelta = timedelta(0)) -> list[AlertAttempt]:
     channels = AlertChannel.objects.filter(client_id=incident.monitor.client_id, enabled=True)
-    attempts = [AlertAttempt.objects.create(channel=c, incident=incident, event=event, due_at=now) for c in channels]
-    if attempts:
+    attempts = [AlertAttempt.objects.create(channel=c, incident=incident, event=event, due_at=now + hold)
+                for c in channels]
+    if attempts and not hold:  # a held-back alert goes out later, with the tick's due retries
         from .tasks import deliver_alerts
 
         ids = [a.pk for a in attempts]

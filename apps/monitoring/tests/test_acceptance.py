@@ -81,12 +81,33 @@ def test_a_flapping_endpoint_does_not_spam(ping_monitor, clock):
         assert ProbeResult.objects.filter(rechecked=True).count() >= 1
         assert not Incident.objects.exists() and slack.requests == []
 
-        # A real outage that comes and goes within the flap window re-opens the same incident, silently.
-        for mode in ("down", "up", "down", "up"):
+        # A real outage that comes and goes within the flap window re-opens the same incident. Whoever was told
+        # "up" hears "down" again; after that the recovery waits until the site has stayed up for the window.
+        for mode in ("down", "up", "down", "up", "down", "up"):
             monitor_sites.set_mode(mode)
             clock.cycle()
         assert Incident.objects.count() == 1
-        assert [m["text"].split(":")[0] for m in slack.json()] == ["*DOWN", "*UP"]
+        assert [m["text"].split(":")[0] for m in slack.json()] == ["*DOWN", "*UP", "*DOWN"]
+        for _ in range(9):
+            clock.cycle()
+        assert len(slack.requests) == 3  # still held back
+        clock.cycle()
+        assert [m["text"].split(":")[0] for m in slack.json()] == ["*DOWN", "*UP", "*DOWN", "*UP"]
+        assert Incident.objects.get().closed_at is not None
+
+
+def test_a_site_that_goes_down_again_after_its_recovery_was_announced_is_announced_down(ping_monitor, clock):
+    # It was flap suppression's blind spot: reopened silently, the incident stayed open for hours while the last
+    # thing anyone had heard was "UP".
+    with Receiver() as slack:
+        make_channel(ping_monitor.client, "slack", slack.url)
+        for mode in ("down", "up", "down"):
+            monitor_sites.set_mode(mode)
+            clock.cycle()
+        for _ in range(120):  # two hours down
+            clock.cycle()
+        assert [m["text"].split(":")[0] for m in slack.json()] == ["*DOWN", "*UP", "*DOWN"]
+        assert Incident.objects.get().closed_at is None
 
 
 def test_a_channel_answering_410_is_disabled_as_permanent(ping_monitor, clock):
