@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import DAY_RETENTION, HOUR_RETENTION, MINUTE_RETENTION, RAW_RETENTION, ProbeResult, Rollup
+from .service import regions
 
 RECOMPUTE_MINUTES = 5  # late results (slow batches) still land in their minute
 
@@ -41,15 +42,27 @@ def _save(rows: dict):
 
 
 def rollup_raw(period: str, since: datetime, until: datetime):
-    """Exact rollups of raw results in [since, until) for the minute or hour period."""
+    """Exact rollups of raw results in [since, until) for the minute or hour period.
+
+    A probe is a slot, whatever the number of regions that probed it, and it failed only as service.record()
+    judges it: alone, when its (re-checked) result failed; with several regions, when two or more failed it. One
+    region's network trouble is not downtime: it opens no incident, so it must not dent uptime or the status page."""
+    failures_needed = 1 if len(regions()) < 2 else 2
+    slots = defaultdict(lambda: [0, []])  # (monitor, bucket, slot) -> [failed regions, latencies of the ok ones]
+    for monitor_id, at, slot, ok, latency in (ProbeResult.objects.filter(at__gte=since, at__lt=until)
+                                              .values_list("monitor_id", "at", "slot", "ok", "latency_ms")
+                                              .iterator()):
+        entry = slots[(monitor_id, _floor(at, period), slot)]
+        if not ok:
+            entry[0] += 1
+        elif latency is not None:
+            entry[1].append(latency)
     groups = defaultdict(lambda: {"probes": 0, "failures": 0, "lat": []})
-    for monitor_id, at, ok, latency in (ProbeResult.objects.filter(at__gte=since, at__lt=until)
-                                        .values_list("monitor_id", "at", "ok", "latency_ms").iterator()):
-        g = groups[(monitor_id, period, _floor(at, period))]
+    for (monitor_id, start, _slot), (failed, latencies) in slots.items():
+        g = groups[(monitor_id, period, start)]
         g["probes"] += 1
-        g["failures"] += 0 if ok else 1
-        if ok and latency is not None:
-            g["lat"].append(latency)
+        g["failures"] += failed >= failures_needed
+        g["lat"] += latencies
     _save({key: {"probes": g["probes"], "failures": g["failures"], "p50_ms": percentile(g["lat"], 0.5),
                  "p95_ms": percentile(g["lat"], 0.95)} for key, g in groups.items()})
 

@@ -5,9 +5,10 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db.models import Sum
 
-from apps.monitoring import service
-from apps.monitoring.models import AlertAttempt, AlertChannel, Incident, Monitor, ProbeResult
+from apps.monitoring import service, storage
+from apps.monitoring.models import AlertAttempt, AlertChannel, Incident, Monitor, ProbeResult, Rollup
 from apps.monitoring.tasks import tick
 from tests.testworld import monitor_sites
 from tests.testworld.monitor_sites import Receiver
@@ -54,6 +55,14 @@ def test_one_region_failing_alone_never_opens_an_incident(ping_monitor, clock, s
         ping_monitor.refresh_from_db()
         assert ping_monitor.state == Monitor.DOWN
         assert AlertAttempt.objects.filter(event="down").count() == 1
+
+    # Uptime and the status page count what the incidents count: 5 slots (each probed from 2 regions), of which
+    # the 3 that only "us" failed were up and the 2 both regions failed were down.
+    storage.rollup(clock.now + timedelta(minutes=1))
+    hour = Rollup.objects.filter(monitor=ping_monitor, period=Rollup.HOUR).aggregate(
+        probes=Sum("probes"), failures=Sum("failures"))
+    assert hour == {"probes": 5, "failures": 2}
+    assert storage.uptime(ping_monitor, days=1, now=clock.now + timedelta(minutes=1)) == 60.0
 
 
 @pytest.mark.django_db
