@@ -14,6 +14,7 @@ from .transports import TransportError, message_for, transport_for
 logger = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = (0, 30, 120, 600)  # before attempt 1, 2, 3, 4
+INTERRUPTED_AFTER = timedelta(minutes=2)  # a send that has not finished by then was cut off with its worker
 
 
 def backoff(number: int) -> timedelta:
@@ -30,7 +31,7 @@ def deliver(attempt_id, now=None) -> AlertAttempt | None:
     """Send one pending attempt if we win its claim; returns it (None when someone else has it)."""
     now = now or timezone.now()
     if AlertAttempt.objects.filter(pk=attempt_id, status=AlertAttempt.PENDING).update(
-            status=AlertAttempt.SENDING) != 1:
+            status=AlertAttempt.SENDING, claimed_at=now) != 1:
         return None
     attempt = AlertAttempt.objects.select_related("channel__client", "incident__monitor").get(pk=attempt_id)
     channel = attempt.channel
@@ -53,13 +54,37 @@ def deliver(attempt_id, now=None) -> AlertAttempt | None:
         _finish(attempt, AlertAttempt.FAILED, error.message, now)
         if error.permanent:
             channel.disable(f"{error.message} (attempt {attempt.number}, {now:%Y-%m-%d %H:%M} UTC)")
-        elif attempt.number < AlertAttempt.MAX_ATTEMPTS:
-            AlertAttempt.objects.create(channel=channel, incident=incident, event=attempt.event, text=attempt.text,
-                                        number=attempt.number + 1, due_at=now + backoff(attempt.number + 1))
+        else:
+            _retry(attempt, now)
         return attempt
     if attempt.event == AlertAttempt.TEST:
         AlertChannel.objects.filter(pk=channel.pk).update(verified_at=now, enabled=True, disabled_reason="")
     return _finish(attempt, AlertAttempt.SENT, "", now)
+
+
+def _retry(attempt, now):
+    if attempt.number < AlertAttempt.MAX_ATTEMPTS:
+        AlertAttempt.objects.create(channel_id=attempt.channel_id, incident_id=attempt.incident_id,
+                                    event=attempt.event, text=attempt.text, number=attempt.number + 1,
+                                    due_at=now + backoff(attempt.number + 1))
+
+
+def recover_interrupted(now=None) -> int:
+    """Attempts left SENDING by a worker that died mid-send (killed, out of memory, a lost machine): nobody would
+    ever pick them up again. A send takes at most the transports' timeouts (10 s); after INTERRUPTED_AFTER the
+    attempt is failed as interrupted and retried like a transient error. Claimed by a conditional UPDATE, so two
+    sweeps never retry one attempt twice. Returns how many were recovered."""
+    now = now or timezone.now()
+    recovered = 0
+    for attempt in AlertAttempt.objects.filter(status=AlertAttempt.SENDING,
+                                               claimed_at__lt=now - INTERRUPTED_AFTER).order_by()[:500]:
+        if AlertAttempt.objects.filter(pk=attempt.pk, status=AlertAttempt.SENDING).update(
+                status=AlertAttempt.FAILED, error="interrupted: the worker sending it stopped", finished_at=now) != 1:
+            continue
+        logger.warning("alert attempt %s was interrupted mid-send; retrying", attempt.pk)
+        _retry(attempt, now)
+        recovered += 1
+    return recovered
 
 
 def _finish(attempt, status, error, now):

@@ -232,12 +232,14 @@ class AlertAttempt(models.Model):
     number = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=8, choices=STATUSES, default=PENDING)
     due_at = models.DateTimeField(default=timezone.now, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # when a worker claimed it (pending → sending)
     finished_at = models.DateTimeField(null=True, blank=True)
     permanent = models.BooleanField(default=False)
     error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-due_at"]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="alertattempt_claimed")]
 
     def __str__(self):
         return f"{self.event} alert #{self.number} via {self.channel_id}: {self.status}"

@@ -37,3 +37,4 @@ def deliver_alerts(attempt_ids):
 def rollup_and_prune():
     storage.rollup()
     storage.prune()
+    alerts.recover_interrupted()

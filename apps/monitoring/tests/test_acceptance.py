@@ -174,6 +174,32 @@ def test_a_receiver_that_resets_the_connection_fails_the_attempt_as_transient(pi
     assert AlertAttempt.objects.filter(channel=channel, number=2, status=AlertAttempt.PENDING).exists()
 
 
+def test_an_attempt_whose_worker_died_mid_send_is_retried(ping_monitor, clock):
+    # A worker killed while sending leaves its claimed attempt SENDING: no tick would pick it up again, and the
+    # DOWN alert was lost. The minute sweep fails it as interrupted and queues the retry.
+    with Receiver() as slack:
+        channel = make_channel(ping_monitor.client, "slack", slack.url)
+        monitor_sites.set_mode("down")
+        clock.cycle()
+        incident = Incident.objects.get()
+        AlertAttempt.objects.all().delete()
+        lost = AlertAttempt.objects.create(channel=channel, incident=incident, event="down", due_at=clock.now,
+                                           status=AlertAttempt.SENDING, claimed_at=clock.now)
+        sending = AlertAttempt.objects.create(channel=channel, incident=incident, event="down", due_at=clock.now,
+                                              status=AlertAttempt.SENDING, claimed_at=clock.now + timedelta(minutes=2))
+        later = clock.now + timedelta(minutes=2, seconds=30)
+        assert alerts.recover_interrupted(later) == 1 and alerts.recover_interrupted(later) == 0
+        lost.refresh_from_db()
+        sending.refresh_from_db()
+        assert lost.status == AlertAttempt.FAILED and "interrupted" in lost.error
+        assert sending.status == AlertAttempt.SENDING  # still within its send time: left alone
+        retry = AlertAttempt.objects.get(number=2)
+        assert retry.status == AlertAttempt.PENDING and retry.due_at == later + alerts.backoff(2)
+        clock.cycle(minutes=3)
+        retry.refresh_from_db()
+        assert retry.status == AlertAttempt.SENT and "DOWN: Ping" in slack.json()[-1]["text"]
+
+
 def test_a_mail_server_that_hangs_fails_the_attempt_as_transient(ping_monitor, clock, settings):
     with silent_server() as port:
         send_mail_through(settings, port, timeout=0.3)
