@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import smtplib
 import time
 from urllib.parse import urlsplit
 
@@ -69,6 +70,12 @@ class EmailTransport(Transport):
     def notify(self, message):
         try:
             send_mail(message["title"], message["text"], settings.DEFAULT_FROM_EMAIL, [self.channel.target])
+        except smtplib.SMTPRecipientsRefused as exc:
+            # 5xx: the address does not exist there (permanent: fix the channel); 4xx: try again later
+            code, reply = next(iter(exc.recipients.values()))
+            text = reply.decode("utf-8", "replace")[:120] if isinstance(reply, bytes) else str(reply)[:120]
+            raise TransportError(f"the mail server refused the address ({code} {text})",
+                                 permanent=500 <= code < 600) from None
         except OSError as exc:
             raise TransportError(f"mail server: {exc}") from None
 

@@ -8,7 +8,7 @@ import pytest
 from apps.monitoring import alerts, service, storage
 from apps.monitoring.models import AlertAttempt, AlertChannel, Incident, Monitor, ProbeResult, Rollup
 from apps.monitoring.transports import sign
-from tests.faults import resetting_server, send_mail_through, silent_server
+from tests.faults import free_port, resetting_server, send_mail_through, silent_server
 from tests.testworld import monitor_sites
 from tests.testworld.monitor_sites import Receiver
 
@@ -211,6 +211,39 @@ def test_a_mail_server_that_hangs_fails_the_attempt_as_transient(ping_monitor, c
     assert AlertAttempt.objects.get(number=2).status == AlertAttempt.PENDING  # retried later, channel kept
     channel.refresh_from_db()
     assert channel.enabled
+
+
+class RefusingMailServer:
+    """A real SMTP server (aiosmtpd) on loopback that refuses every recipient with `reply` at RCPT."""
+
+    def __init__(self, reply):
+        self.reply = reply
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return self.reply
+
+
+@pytest.mark.parametrize("reply, permanent", [("550 5.1.1 no such user here", True),
+                                              ("450 4.2.1 mailbox busy, try later", False)])
+def test_a_refused_alert_address_is_permanent_or_retried_by_the_servers_code(ping_monitor, clock, settings,
+                                                                            reply, permanent):
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(RefusingMailServer(reply), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        send_mail_through(settings, controller.port, timeout=5)
+        channel = make_channel(ping_monitor.client, "email", "oncall@orbit.test")
+        monitor_sites.set_mode("down")
+        clock.cycle()
+    finally:
+        controller.stop()
+    first = AlertAttempt.objects.get(number=1)
+    assert first.status == AlertAttempt.FAILED and first.permanent is permanent
+    assert f"refused the address ({reply[:3]}" in first.error
+    channel.refresh_from_db()
+    assert channel.enabled is not permanent  # a mistyped address disables the channel, with the reason shown
+    assert AlertAttempt.objects.filter(number=2).exists() is not permanent  # a busy mailbox is tried again
 
 
 def test_two_ticks_racing_dispatch_each_slot_once(uptime_client):
