@@ -23,7 +23,8 @@ from .serializers import DeployAnswer, DeployRequest, ErrorAnswer, ReadinessAnsw
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-    description="Any string up to 120 characters; a retried call with the same key records nothing new.")
+    description="Any string up to 120 characters, one per deploy (e.g. run and job ids): a retried call with "
+                "the same key records nothing new; the key sent again for a different deploy is refused (400).")
 WAIT_QUERY = OpenApiParameter(
     "wait", int, OpenApiParameter.QUERY, required=False,
     description=f"Same as the body field `wait` (0–{gate.MAX_WAIT_S} s); the body wins when both are given.")
@@ -91,10 +92,13 @@ class DeployCollection(GateView):
         fields = data.validated_data
         if fields["environment"] != self.token.environment:
             raise ValidationError({"environment": [f"This token reports {self.token.environment} deploys."]})
-        deploy, created = gate.record(
-            client=self.token.client, token=self.token, environment=fields["environment"],
-            version=fields["version"], changelog_url=fields.get("changelog_url", ""),
-            idempotency_key=idempotency_key(request))
+        try:
+            deploy, created = gate.record(
+                client=self.token.client, token=self.token, environment=fields["environment"],
+                version=fields["version"], changelog_url=fields.get("changelog_url", ""),
+                idempotency_key=idempotency_key(request))
+        except gate.IdempotencyKeyReused as exc:
+            raise ValidationError({"Idempotency-Key": [str(exc)]}) from None
         if created:
             deploy = gate.start_smoke(deploy, wait=fields.get("wait"))
         return Response(deploy_answer(deploy), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -135,10 +139,13 @@ class DeployRollback(GateView):
                                                    f"this deploy went to {self.deploy.environment}."]})
         user = request.user if request.user.is_authenticated else None
         by = fields.get("performed_by") or (user.email if user else (self.token.label or "CI"))
-        rollback, created = gate.record(
-            client=self.deploy.client, token=self.token, user=user, environment=self.deploy.environment,
-            version=fields["version"], kind=Deploy.ROLLBACK, rollback_of=self.deploy, performed_by=by,
-            idempotency_key=idempotency_key(request))
+        try:
+            rollback, created = gate.record(
+                client=self.deploy.client, token=self.token, user=user, environment=self.deploy.environment,
+                version=fields["version"], kind=Deploy.ROLLBACK, rollback_of=self.deploy, performed_by=by,
+                idempotency_key=idempotency_key(request))
+        except gate.IdempotencyKeyReused as exc:
+            raise ValidationError({"Idempotency-Key": [str(exc)]}) from None
         if created:
             rollback = gate.start_smoke(rollback, wait=fields.get("wait"))
         return Response(deploy_answer(rollback), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -39,11 +39,13 @@ def absolute(path: str) -> str:
 
 def record(*, client, environment, version, changelog_url="", token=None, user=None, idempotency_key="",
            kind=Deploy.DEPLOY, rollback_of=None, performed_by="") -> tuple[Deploy, bool]:
-    """(deploy, created). A repeated Idempotency-Key returns the first deploy and records nothing."""
+    """(deploy, created). A repeated Idempotency-Key returns the first deploy and records nothing; the key used
+    again for a different deploy (another environment, version or kind) raises IdempotencyKeyReused."""
+    request = (kind, environment, version, rollback_of.pk if rollback_of else None)
     if idempotency_key:
         existing = Deploy.objects.filter(client=client, idempotency_key=idempotency_key).first()
         if existing:
-            return existing, False
+            return _same_request(existing, request), False
     sprint = client.sprints.filter(status="active").order_by("-starts_at").first()
     try:
         with transaction.atomic():
@@ -52,11 +54,25 @@ def record(*, client, environment, version, changelog_url="", token=None, user=N
                 version=version, changelog_url=changelog_url, rollback_of=rollback_of, performed_by=performed_by,
                 idempotency_key=idempotency_key)
     except IntegrityError:  # two retries raced: the other one recorded it
-        return Deploy.objects.get(client=client, idempotency_key=idempotency_key), False
+        return _same_request(Deploy.objects.get(client=client, idempotency_key=idempotency_key), request), False
     what = (f"rolled back {environment} to {version}" + (f" (by {performed_by})" if performed_by else "")
             if kind == Deploy.ROLLBACK else f"deployed {version} to {environment}")
     (sprint.log if sprint else client.log)(user, f"{what} (reported from CI); smoke test started")
     return deploy, True
+
+
+class IdempotencyKeyReused(ValueError):
+    """The key names another deploy: answering with that one would hand this call someone else's verdict."""
+
+
+def _same_request(existing: Deploy, request: tuple) -> Deploy:
+    # One key per workflow run (not per job) would otherwise answer a production deploy with the staging job's
+    # deploy and verdict: no production deploy recorded, no smoke test, and CI green.
+    if (existing.kind, existing.environment, existing.version, existing.rollback_of_id) != request:
+        raise IdempotencyKeyReused(
+            f"This Idempotency-Key was used for another {existing.kind} ({existing.version} to "
+            f"{existing.environment}): use one key per deploy, e.g. the run and job ids.")
+    return existing
 
 
 def start_smoke(deploy: Deploy, *, wait: int | None) -> Deploy:

@@ -99,6 +99,25 @@ def test_a_retried_call_with_the_same_idempotency_key_records_one_deploy(cast, o
 
 
 @pytest.mark.django_db
+def test_an_idempotency_key_sent_again_for_another_deploy_is_refused_not_answered_with_the_first(
+        cast, orbit_token, api, world_state, django_capture_on_commit_callbacks):
+    # One key per workflow run, not per job: the release job's deploy of v10 (or the rollback step) must not be
+    # answered with the build job's deploy of v9 and its verdict — nothing recorded, no smoke test, CI green.
+    with django_capture_on_commit_callbacks(execute=False):
+        first = api.post(DEPLOYS, {"environment": "production", "version": "v9"}, orbit_token,
+                         HTTP_IDEMPOTENCY_KEY="run-7-1")
+        other = api.post(DEPLOYS, {"environment": "production", "version": "v10"}, orbit_token,
+                         HTTP_IDEMPOTENCY_KEY="run-7-1")
+        rollback = api.post(f"{DEPLOYS}/{first.json()['id']}/rollback", {"version": "v8"}, orbit_token,
+                            HTTP_IDEMPOTENCY_KEY="run-7-1")
+    assert first.status_code == 201
+    for refused in (other, rollback):
+        assert refused.status_code == 400, refused.content
+        assert "used for another deploy (v9 to production)" in refused.json()["Idempotency-Key"][0]
+    assert Deploy.objects.count() == 1 and ScanRun.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_each_token_has_a_rate_limit(cast, orbit_token, nova_token, api, settings):
     settings.DEPLOY_API_RATE = "3/min"
     deploy = pending_deploy(cast.orbit)
