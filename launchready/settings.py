@@ -374,7 +374,7 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=8.0)  # seconds to wait for a Stripe answer (per try)
 STRIPE_API_VERSION = "2026-10-28.endive"  # pinned: the version stripe==16.1.0 was generated for
 SELF_SERVE_PRICE = env.int("SELF_SERVE_PRICE", default=4900)  # minor units; the server decides, never the form
-SELF_SERVE_CURRENCY = env.str("SELF_SERVE_CURRENCY", default="usd")
+SELF_SERVE_CURRENCY = env.str("SELF_SERVE_CURRENCY", default="usd").lower()  # Stripe answers in lower case
 SELF_SERVE_PROFILE = env.str("SELF_SERVE_PROFILE", default=DEFAULT_NETWORK_PROFILE)
 SELF_SERVE_LIMIT_PER_EMAIL = env.int("SELF_SERVE_LIMIT_PER_EMAIL", default=5)  # orders per hour
 SELF_SERVE_LIMIT_PER_IP = env.int("SELF_SERVE_LIMIT_PER_IP", default=20)  # orders per hour

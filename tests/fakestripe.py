@@ -178,7 +178,7 @@ class FakeStripe:
             "client_reference_id": form.get("client_reference_id"), "customer_email": form.get("customer_email"),
             "amount_total": int(form.get("line_items[0][price_data][unit_amount]") or 0)
             * int(form.get("line_items[0][quantity]") or 1),
-            "currency": form.get("line_items[0][price_data][currency]"),
+            "currency": (form.get("line_items[0][price_data][currency]") or "").lower(),  # as Stripe answers
             "success_url": form.get("success_url"), "cancel_url": form.get("cancel_url"),
             "metadata": {k[len("metadata["):-1]: v for k, v in form.items() if k.startswith("metadata[")},
             "status": "open", "payment_status": "unpaid", "payment_intent": None,

@@ -36,7 +36,7 @@ def fulfill(session_id: str) -> ScoreOrder | None:
         return None
     if session.get("payment_status") not in PAID_STATUSES:
         return order  # an async payment method still pending: checkout.session.async_payment_* decides later
-    if session.get("amount_total") != order.amount or (session.get("currency") or "").lower() != order.currency:
+    if session.get("amount_total") != order.amount or (session.get("currency") or "").lower() != order.currency.lower():
         log.error("session %s amount %s %s does not match order %s", session_id, session.get("amount_total"),
                   session.get("currency"), order.pk)
         return order

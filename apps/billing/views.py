@@ -28,7 +28,7 @@ def storefront(request, workspace_slug):
     """The workspace's public self-serve page: domain + email → Stripe Checkout."""
     workspace = get_storefront(workspace_slug)
     context = {"workspace": workspace, "configured": stripe_api.configured(), "test_mode": stripe_api.test_mode(),
-               "price": ScoreOrder(amount=settings.SELF_SERVE_PRICE, currency=settings.SELF_SERVE_CURRENCY),
+               "price": ScoreOrder(amount=settings.SELF_SERVE_PRICE, currency=settings.SELF_SERVE_CURRENCY.lower()),
                "cancelled": request.GET.get("cancelled") == "1"}
     form = ScoreOrderForm(request.POST or None)
     status = 200
@@ -41,7 +41,7 @@ def storefront(request, workspace_slug):
         else:
             order = ScoreOrder.objects.create(
                 workspace=workspace, domain=form.cleaned_data["domain"], email=form.cleaned_data["email"],
-                amount=settings.SELF_SERVE_PRICE, currency=settings.SELF_SERVE_CURRENCY, client_ip=ip or None)
+                amount=settings.SELF_SERVE_PRICE, currency=settings.SELF_SERVE_CURRENCY.lower(), client_ip=ip or None)
             base = settings.SITE_URL
             try:
                 session = stripe_api.create_checkout_session(

@@ -71,6 +71,17 @@ def test_the_success_page_with_an_unknown_session_is_404(shop, session_id):
     assert shop.client.get(reverse("billing:success") + f"?session_id={session_id}").status_code == 404
 
 
+def test_a_currency_configured_in_capitals_is_still_fulfilled(shop, settings):
+    # SELF_SERVE_CURRENCY=USD: Stripe answers "usd", and the comparison with the order's "USD" left every paid
+    # order unscanned ("awaiting payment"), silently.
+    settings.SELF_SERVE_CURRENCY = "USD"
+    order = shop.order()
+    assert order.currency == "usd"
+    shop.deliver(shop.fake.pay(order.checkout_session_id))
+    order.refresh_from_db()
+    assert order.state == ScoreOrder.SCANNING and ScanRun.objects.count() == 1
+
+
 def test_a_tampered_session_that_paid_less_is_not_fulfilled(shop):
     order = shop.order()
     shop.fake.sessions[order.checkout_session_id]["amount_total"] = 1
