@@ -99,7 +99,7 @@ class DeployCollection(GateView):
                 idempotency_key=idempotency_key(request))
         except gate.IdempotencyKeyReused as exc:
             raise ValidationError({"Idempotency-Key": [str(exc)]}) from None
-        if created:
+        if gate.needs_smoke(deploy, created):
             deploy = gate.start_smoke(deploy, wait=fields.get("wait"))
         return Response(deploy_answer(deploy), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -146,7 +146,7 @@ class DeployRollback(GateView):
                 idempotency_key=idempotency_key(request))
         except gate.IdempotencyKeyReused as exc:
             raise ValidationError({"Idempotency-Key": [str(exc)]}) from None
-        if created:
+        if gate.needs_smoke(rollback, created):
             rollback = gate.start_smoke(rollback, wait=fields.get("wait"))
         return Response(deploy_answer(rollback), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

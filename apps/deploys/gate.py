@@ -75,17 +75,25 @@ def _same_request(existing: Deploy, request: tuple) -> Deploy:
     return existing
 
 
+def needs_smoke(deploy: Deploy, created: bool) -> bool:
+    """A new deploy, or a retried one whose first call failed before its scan started (else nothing would ever
+    conclude it: the retry got the pending deploy back and CI polled it until it gave up)."""
+    return created or (deploy.scan_id is None and deploy.verdict == Deploy.PENDING)
+
+
 def start_smoke(deploy: Deploy, *, wait: int | None) -> Deploy:
-    """Start the smoke scan on the workers (scans queue); with `wait`, hold the answer up to that many seconds for
+    """Start the smoke scan on the workers (scans queue), unless it has one already; with `wait`, hold the answer up to that many seconds for
     the verdict, then answer with whatever it is (pending: poll `poll_url`). `wait` is a bound: a slow target or a
     busy queue costs the caller a poll, never a request that outlives the web worker."""
     target = pipeline.target_for_client(deploy.client)
     target.options["deploy_smoke"] = True  # deploy.smoke runs only in a deploy's scan (see engine/smoke.py)
     with transaction.atomic():  # parts are published on commit, after deploy.scan is saved
-        scan = pipeline.start_scan(client=deploy.client, sprint=deploy.sprint, requested_by=deploy.requested_by,
-                                   only=SMOKE_CHECKS, target=target)
-        Deploy.objects.filter(pk=deploy.pk).update(scan=scan)
-        deploy.scan = scan
+        # The row lock makes two retries of a deploy whose first call failed start one scan between them.
+        if Deploy.objects.select_for_update().filter(pk=deploy.pk, scan__isnull=True).exists():
+            scan = pipeline.start_scan(client=deploy.client, sprint=deploy.sprint, requested_by=deploy.requested_by,
+                                       only=SMOKE_CHECKS, target=target)
+            Deploy.objects.filter(pk=deploy.pk).update(scan=scan)
+            deploy.scan = scan
     deadline = time.monotonic() + min(wait or 0, settings.DEPLOY_WAIT_CAP_SECONDS)
     while time.monotonic() < deadline:
         deploy.refresh_from_db()

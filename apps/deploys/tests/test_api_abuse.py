@@ -4,6 +4,7 @@ import time
 import uuid
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from apps.checks.models import Finding, ScanRun
 from apps.deploys.models import Deploy, DeployToken, hash_token
@@ -210,3 +211,25 @@ def test_a_staging_token_cannot_roll_back_production(cast, api):
     response = api.post(f"{DEPLOYS}/{deploy.pk}/rollback", {"version": "v0"}, staging)
     assert response.status_code == 400 and "environment" in response.json()
     assert not Deploy.objects.filter(kind="rollback").exists()
+
+
+@pytest.mark.django_db
+def test_a_retry_after_a_call_that_failed_before_its_smoke_test_starts_the_smoke_test(
+        cast, orbit_token, api, world_state, settings, tmp_path, django_capture_on_commit_callbacks):
+    # The first call records the deploy, then fails to start its scan (here: the client's network profile cannot
+    # be read). The CI retry with the same key got the pending deploy back and nothing ever concluded it.
+    body = {"environment": "production", "version": "v11"}
+    cast.orbit.network_profile = "testworld"
+    cast.orbit.save(update_fields=["network_profile"])
+    settings.TESTWORLD_STATE_FILE = tmp_path / "missing.json"
+    with pytest.raises(ImproperlyConfigured):
+        api.post(DEPLOYS, body, orbit_token, HTTP_IDEMPOTENCY_KEY="run-9-1-deploy")
+    deploy = Deploy.objects.get()
+    assert deploy.scan_id is None and deploy.verdict == Deploy.PENDING
+    settings.TESTWORLD_STATE_FILE = world_state  # fixed; CI retries
+    with django_capture_on_commit_callbacks(execute=False):
+        retry = api.post(DEPLOYS, body, orbit_token, HTTP_IDEMPOTENCY_KEY="run-9-1-deploy")
+        again = api.post(DEPLOYS, body, orbit_token, HTTP_IDEMPOTENCY_KEY="run-9-1-deploy")
+    assert (retry.status_code, again.status_code) == (200, 200)
+    deploy.refresh_from_db()
+    assert deploy.scan_id is not None and ScanRun.objects.count() == 1  # started once, by the first retry
