@@ -82,14 +82,15 @@ def needs_smoke(deploy: Deploy, created: bool) -> bool:
 
 
 def start_smoke(deploy: Deploy, *, wait: int | None) -> Deploy:
-    """Start the smoke scan on the workers (scans queue), unless it has one already; with `wait`, hold the answer up to that many seconds for
-    the verdict, then answer with whatever it is (pending: poll `poll_url`). `wait` is a bound: a slow target or a
-    busy queue costs the caller a poll, never a request that outlives the web worker."""
+    """Start the smoke scan on the workers (scans queue), unless the deploy has one already; with `wait`, hold the
+    answer up to that many seconds for the verdict, then answer with whatever it is (pending: poll `poll_url`).
+    `wait` is a bound: a slow target or a busy queue costs the caller a poll, never a request that outlives the web
+    worker."""
     target = pipeline.target_for_client(deploy.client)
     target.options["deploy_smoke"] = True  # deploy.smoke runs only in a deploy's scan (see engine/smoke.py)
     with transaction.atomic():  # parts are published on commit, after deploy.scan is saved
-        # The row lock makes two retries of a deploy whose first call failed start one scan between them.
-        if Deploy.objects.select_for_update().filter(pk=deploy.pk, scan__isnull=True).exists():
+        # The row lock (SELECT … FOR UPDATE) makes two retries of a deploy whose first call failed start one scan.
+        if list(Deploy.objects.select_for_update().filter(pk=deploy.pk, scan__isnull=True).values_list("pk")):
             scan = pipeline.start_scan(client=deploy.client, sprint=deploy.sprint, requested_by=deploy.requested_by,
                                        only=SMOKE_CHECKS, target=target)
             Deploy.objects.filter(pk=deploy.pk).update(scan=scan)
