@@ -1,6 +1,7 @@
 """Alert transports, healthchecks style: each channel kind is a small class whose notify() raises
 TransportError(message, permanent=...). Permanent errors (410/404 and other 4xx, a redirect, a refused address)
-disable the channel; transient ones (5xx, 408/425/429, timeouts, resets) are retried with backoff by `apps.monitoring.alerts.deliver`.
+disable the channel; transient ones (5xx, 408/425/429, timeouts, resets) are retried with backoff by
+`apps.monitoring.alerts.deliver`.
 
 All HTTP goes through the engine's ScanNet (guarded connection to an address it has just checked); the POST itself
 is written here with h11 because ScanNet only fetches.
@@ -133,7 +134,8 @@ async def post(profile, url: str, body: bytes, headers: dict) -> int:
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise TransportError(f"bad port in {parts.netloc!r}", permanent=True) from None
+        # the host only: a hook URL's user:password part is a credential, and the message is shown on the channel
+        raise TransportError(f"bad port in the hook URL for {parts.hostname}", permanent=True) from None
     tls = verified_context(profile.ca_bundle) if parts.scheme == "https" else None
     try:
         async with asyncio.timeout(POST_TIMEOUT):

