@@ -233,3 +233,29 @@ def test_a_retry_after_a_call_that_failed_before_its_smoke_test_starts_the_smoke
     assert (retry.status_code, again.status_code) == (200, 200)
     deploy.refresh_from_db()
     assert deploy.scan_id is not None and ScanRun.objects.count() == 1  # started once, by the first retry
+
+
+@pytest.mark.django_db
+def test_polling_a_deploy_logs_the_first_read_not_every_poll(cast, orbit_token, api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.sprints.models import ActivityEntry
+
+    deploy = pending_deploy(cast.orbit)
+    url = f"{DEPLOYS}/{deploy.pk}"
+
+    def calls():
+        return list(ActivityEntry.objects.filter(client=cast.orbit, text__startswith="called ")
+                    .order_by("created_at").values_list("text", flat=True))
+
+    for _ in range(5):  # CI polling for the verdict
+        assert api.get(url, orbit_token).status_code == 200
+    assert calls() == [f"called GET {url} with deploy token {DeployToken.objects.get().token_hint}… (production)"]
+    # A write is always logged; a read after an hour's quiet is logged again.
+    api.post(f"{url}/rollback", {"version": "v0"}, orbit_token)
+    assert len(calls()) == 2 and calls()[1].startswith(f"called POST {url}/rollback")
+    DeployToken.objects.update(last_used_at=timezone.now() - timedelta(hours=2))
+    api.get(url, orbit_token)
+    assert len(calls()) == 3 and calls()[2].startswith("called GET")
