@@ -161,11 +161,11 @@ SEED_SQL = [
                '{{}}', 'done', 20, 20, now() - interval '1 day', now() - interval '1 day', 72, 'C', 'no-go', 1, ''
         FROM generate_series(0, {WORKSPACES - 1}) w""",
     f"""INSERT INTO billing_scoreorder (id, created_at, domain, email, amount, currency, checkout_session_id,
-            payment_intent_id, state, access_token, paid_at, failure_reason, scan_id, workspace_id)
+            payment_intent_id, state, access_token, paid_at, failure_reason, scan_id, scan_attempts, workspace_id)
         SELECT {sql_uid('so', 'w')}, now() - interval '1 day', 'lead' || w || '.example.com',
                'buyer' || w || '@bench.invalid', 4900, 'eur', 'cs_bench_' || w, 'pi_bench_' || w, 'done',
                'benchscoretoken-' || lpad(w::text, 5, '0') || '-' || repeat('x', 24), now() - interval '1 day', '',
-               {sql_uid('ss', 'w')}, {sql_uid('ws', 'w')}
+               {sql_uid('ss', 'w')}, 1, {sql_uid('ws', 'w')}
         FROM generate_series(0, {WORKSPACES - 1}) w""",
     # findings: FINDINGS_PER_SCAN per scan (client scans and self-serve scans)
     f"""INSERT INTO checks_finding (check_id, target, status, severity, summary, evidence, remediation, duration_ms,

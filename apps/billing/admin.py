@@ -15,7 +15,7 @@ class ScoreOrderAdmin(admin.ModelAdmin):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(admin.ModelAdmin):
-    list_display = ("event_id", "type", "received_at", "processed_at")
+    list_display = ("event_id", "type", "received_at", "processed_at", "attempts", "last_error")
     list_filter = ("type",)
     search_fields = ("event_id",)
-    readonly_fields = ("event_id", "type", "payload", "received_at", "processed_at")
+    readonly_fields = ("event_id", "type", "payload", "received_at", "processed_at", "attempts", "last_error")

@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.checks import pipeline
@@ -54,10 +55,38 @@ def start_scan_once(order: ScoreOrder) -> bool:
             return False
         # Passive checks only (start_scan never plans active families): the buyer has not verified the domain.
         scan = pipeline.start_scan(target=Target.build(order.domain), profile=settings.SELF_SERVE_PROFILE)
-        ScoreOrder.objects.filter(pk=order.pk).update(scan=scan)
+        ScoreOrder.objects.filter(pk=order.pk).update(scan=scan, scan_attempts=1)
         order_id = order.pk
         # robust: a mail server being down is logged, never undoes or repeats the fulfilment.
         transaction.on_commit(lambda: emails.send_score_link(order_id), robust=True)
+    return True
+
+
+# A paid order whose scan measured nothing (no worker ran it before its deadline) is scanned once more.
+SCAN_ATTEMPTS = 2
+
+
+def rescan_or_fail(order: ScoreOrder) -> bool:
+    """For a scanning order whose scan failed: start another scan (one caller wins the conditional UPDATE on the
+    failed scan and the attempt count), or fail the order once SCAN_ATTEMPTS scans failed. True if this call
+    started a scan."""
+    failed = order.scan
+    if order.scan_attempts >= SCAN_ATTEMPTS:
+        log.error("self-serve order %s: scan %s failed (%s), no attempt left", order.pk, failed.pk,
+                  failed.failure_reason)
+        order.advance(ScoreOrder.FAILED,
+                      failure_reason=f"{SCAN_ATTEMPTS} scans failed; the last: {failed.failure_reason}"[:500])
+        return False
+    with transaction.atomic():
+        if not ScoreOrder.objects.filter(pk=order.pk, state=ScoreOrder.SCANNING, scan=failed,
+                                         scan_attempts=order.scan_attempts).update(
+                                             scan_attempts=order.scan_attempts + 1):
+            return False
+        log.warning("self-serve order %s: scan %s failed (%s), scanning again", order.pk, failed.pk,
+                    failed.failure_reason)
+        scan = pipeline.start_scan(target=Target.build(order.domain), profile=settings.SELF_SERVE_PROFILE)
+        ScoreOrder.objects.filter(pk=order.pk).update(scan=scan)
+    order.scan, order.scan_attempts = scan, order.scan_attempts + 1
     return True
 
 
@@ -113,6 +142,9 @@ def process_event(event_pk: int) -> None:
     StripeEvent.objects.filter(pk=event.pk, processed_at=None).update(processed_at=timezone.now())
 
 
+EVENT_ATTEMPTS = 10
+
+
 def catch_up(now=None, *, older_than_seconds=120, batch=100) -> int:
     """The periodic safety net: process events whose task was lost or gave up, and settle scanning orders whose
     scan has finished (the pages do that too, lazily). Safe to run alongside the tasks: all of it is idempotent."""
@@ -121,13 +153,18 @@ def catch_up(now=None, *, older_than_seconds=120, batch=100) -> int:
     from apps.checks.models import ScanRun
 
     now = now or timezone.now()
-    pending = list(StripeEvent.objects.filter(processed_at=None, received_at__lt=now - timedelta(
-        seconds=older_than_seconds)).order_by("received_at").values_list("pk", flat=True)[:batch])
+    # Fewest failures first, so events that keep failing cannot fill the batch ahead of new ones; after
+    # EVENT_ATTEMPTS failures an event is left to an operator (the admin lists it with its last error).
+    pending = list(StripeEvent.objects.filter(
+        processed_at=None, attempts__lt=EVENT_ATTEMPTS, received_at__lt=now - timedelta(seconds=older_than_seconds),
+    ).order_by("attempts", "received_at").values_list("pk", flat=True)[:batch])
     for pk in pending:
         try:
             process_event(pk)
-        except Exception:  # noqa: BLE001 - one bad event must not stop the others; it stays pending
+        except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others; it stays pending
             log.exception("stripe event %s could not be processed", pk)
+            StripeEvent.objects.filter(pk=pk).update(attempts=F("attempts") + 1,
+                                                     last_error=f"{type(exc).__name__}: {exc}"[:500])
     for order in ScoreOrder.objects.select_related("scan").filter(
             state=ScoreOrder.SCANNING, scan__state__in=[ScanRun.DONE, ScanRun.FAILED])[:batch]:
         order.sync_with_scan()

@@ -37,6 +37,7 @@ class ScoreOrder(PublicModel):
     state = models.CharField(max_length=9, choices=STATES, default=CREATED)
     access_token = models.CharField(max_length=64, unique=True, default=new_access_token, editable=False)
     scan = models.ForeignKey("checks.ScanRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    scan_attempts = models.PositiveSmallIntegerField(default=0, help_text="Scans started for this order.")
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
@@ -79,7 +80,8 @@ class ScoreOrder(PublicModel):
         return bool(moved)
 
     def sync_with_scan(self) -> None:
-        """A scanning order becomes done or failed once its scan finishes (checked lazily when it is looked at)."""
+        """A scanning order becomes done once its scan finishes (checked lazily when it is looked at); a failed
+        scan (nothing measured) is started again, or fails the order after the last attempt."""
         from apps.checks.models import ScanRun
 
         if self.state != self.SCANNING or self.scan is None:
@@ -87,7 +89,9 @@ class ScoreOrder(PublicModel):
         if self.scan.state == ScanRun.DONE:
             self.advance(self.DONE)
         elif self.scan.state == ScanRun.FAILED:
-            self.advance(self.FAILED, failure_reason=self.scan.failure_reason or "the scan failed")
+            from .fulfilment import rescan_or_fail
+
+            rescan_or_fail(self)
 
 
 # Names that never resolve on the public internet (RFC 6761/6762/8375, common internal suffixes).
@@ -103,6 +107,9 @@ class StripeEvent(models.Model):
     payload = models.JSONField(default=dict)
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Failed processing attempts by the periodic catch-up, and why the last one failed (for the admin).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

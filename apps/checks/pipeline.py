@@ -580,11 +580,31 @@ def finalize(scan: ScanRun, *, reason: str = "") -> bool:
     return bool(won)
 
 
+NOTHING_RAN = ("No worker ran this scan before its deadline: check that a Celery worker is running, "
+               "then run the scan again.")
+
+
+def fail(scan: ScanRun, *, reason: str) -> bool:
+    """Mark a scan that measured nothing failed, without a score (a score made of "could not decide" findings would
+    read as a result); only the first caller's UPDATE wins."""
+    won = ScanRun.objects.filter(pk=scan.pk, state__in=[ScanRun.QUEUED, ScanRun.RUNNING]).update(
+        state=ScanRun.FAILED, finished_at=timezone.now(), failure_reason=reason[:500])
+    if won:
+        scan.refresh_from_db()
+        scan_finalized.send(sender=ScanRun, scan=scan)
+    return bool(won)
+
+
 def finalize_overdue(now=None) -> int:
-    """Scans past their deadline get `error` findings for every unfinished part and are finalized."""
+    """Scans past their deadline: one that finished no part failed (nothing was measured); otherwise `error`
+    findings for every unfinished part, and finalized with what was measured."""
     now = now or timezone.now()
     count = 0
     for scan in ScanRun.objects.filter(state__in=[ScanRun.QUEUED, ScanRun.RUNNING], deadline__lt=now):
+        count += 1
+        if scan.parts_done == 0:
+            fail(scan, reason=NOTHING_RAN)
+            continue
         ScanRun.objects.filter(pk=scan.pk).update(failure_reason="deadline passed")
         target = Target(**scan.target)
         for part in scan.parts.filter(finished_at=None):
@@ -602,5 +622,4 @@ def finalize_overdue(now=None) -> int:
         scan.refresh_from_db()
         if scan.state != ScanRun.DONE:
             finalize(scan, reason="deadline passed")
-        count += 1
     return count

@@ -47,8 +47,8 @@ def contribute_checks(sender, scan, **kwargs) -> list:
 
 
 def on_scan_finalized(sender, scan, **kwargs):
-    if not is_full_client_scan(scan):
-        return
+    if not is_full_client_scan(scan) or scan.state != scan.DONE:
+        return  # a failed scan measured nothing to give notice of
     try:
         from .notices import alert_on_scan
 

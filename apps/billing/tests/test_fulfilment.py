@@ -266,3 +266,76 @@ def test_without_a_webhook_secret_every_event_is_refused(shop, settings):
     settings.STRIPE_WEBHOOK_SECRET = ""
     response, callbacks = shop.post_event(shop.fake.pay(order.checkout_session_id))
     assert response.status_code == 400 and not callbacks and not StripeEvent.objects.exists()
+
+
+def test_a_paid_scan_no_worker_ran_is_run_again_then_the_order_fails_and_says_so(shop, cast, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.checks import pipeline
+
+    order = shop.order(domain="startup-launch.com")
+    shop.deliver(shop.fake.pay(order.checkout_session_id))
+    order.refresh_from_db()
+    first = order.scan
+    assert order.scan_attempts == 1 and first.state == ScanRun.QUEUED
+    shop.dispatched.clear()
+    # The workers never picked the parts up (broker down): past the deadline the scan fails, measured nothing ...
+    later = timezone.now() + timedelta(hours=1)
+    assert pipeline.finalize_overdue(now=later) == 1
+    first.refresh_from_db()
+    assert first.state == ScanRun.FAILED and first.score is None
+    # ... and the paid order is scanned once more (here by the periodic catch-up; the score page does it too).
+    with shop.capture(execute=True):
+        fulfilment.catch_up(later)
+    order.refresh_from_db()
+    second = order.scan
+    assert order.state == ScoreOrder.SCANNING and order.scan_attempts == 2 and second.pk != first.pk
+    assert sorted(shop.dispatched) == sorted(second.parts.values_list("pk", flat=True))
+    assert "Scanning" in _score_page(shop, order).content.decode()
+    # The second scan fails the same way: the order fails, the buyer is told, no score is shown.
+    assert pipeline.finalize_overdue(now=later + timedelta(hours=1)) == 1
+    page = _score_page(shop, order).content.decode()
+    order.refresh_from_db()
+    assert order.state == ScoreOrder.FAILED and order.scan_id == second.pk
+    assert "2 scans failed" in order.failure_reason and "No worker ran this scan" in order.failure_reason
+    assert "Scan failed" in page and "We could not run the scan" in page and "Score <strong" not in page
+    assert "Payment failed" not in page
+    fulfilment.catch_up(later + timedelta(hours=2))
+    assert ScanRun.objects.count() == 2  # no third scan
+    # The consultant sees why on the leads page.
+    login(cast.alice)
+    leads = shop.client.get(reverse("billing:leads", kwargs={"workspace_id": shop.workspace.pk})).content.decode()
+    assert "2 scans failed" in leads
+
+
+def test_events_that_keep_failing_are_capped_and_never_crowd_out_new_ones(shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # Three events Stripe will never make sense of (their session is unknown to it: 404 on every retrieve) ...
+    for n in range(3):
+        event = shop.fake.event("checkout.session.completed", {"id": f"cs_test_gone{n}", "object": "checkout.session"})
+        response, _callbacks = shop.post_event(event)
+        assert response.status_code == 200
+    StripeEvent.objects.update(received_at=timezone.now() - timedelta(hours=1))
+    # ... and a real payment whose task was lost, received after them.
+    order = shop.order()
+    shop.post_event(shop.fake.pay(order.checkout_session_id))
+    later = timezone.now() + timedelta(minutes=5)
+    with shop.capture(execute=True):
+        assert fulfilment.catch_up(later, batch=3) == 3  # the oldest three: all fail
+    assert set(StripeEvent.objects.filter(processed_at=None).values_list("attempts", flat=True)) == {0, 1}
+    gone = StripeEvent.objects.filter(pk__in=list(StripeEvent.objects.filter(attempts=1).values_list("pk", flat=True)))
+    assert gone.count() == 3 and all("InvalidRequestError" in e.last_error for e in gone)
+    with shop.capture(execute=True):
+        fulfilment.catch_up(later, batch=3)  # before: the same three again, the payment never fulfilled
+    order.refresh_from_db()
+    assert order.state == ScoreOrder.SCANNING
+    for _ in range(fulfilment.EVENT_ATTEMPTS):
+        fulfilment.catch_up(later, batch=3)
+    assert set(gone.values_list("attempts", flat=True)) == {fulfilment.EVENT_ATTEMPTS}
+    assert fulfilment.catch_up(later, batch=3) == 0  # given up on: left to an operator, not retried forever
+    assert not StripeEvent.objects.filter(processed_at=None).exclude(attempts=fulfilment.EVENT_ATTEMPTS).exists()

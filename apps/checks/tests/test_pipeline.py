@@ -96,14 +96,40 @@ def test_a_scan_past_its_deadline_finishes_with_errors_for_what_is_missing(cast,
 
     from django.utils import timezone
 
-    with django_capture_on_commit_callbacks(execute=False):  # no worker ever runs these parts
+    with django_capture_on_commit_callbacks(execute=False):  # no worker runs these parts: one is run here
         scan = pipeline.start_scan(client=good_client, requested_by=cast.alice, only=["http.hsts", "tls."])
+    ran = scan.parts.order_by("pk").first()
+    pipeline.run_part(ran.pk)
+    measured = set(scan.findings.values_list("check_id", "target"))
+    assert measured and not scan.findings.filter(status="error").exists()
     assert pipeline.finalize_overdue(now=timezone.now() + timedelta(hours=1)) == 1
     scan.refresh_from_db()
-    assert scan.state == ScanRun.DONE and scan.failure_reason == "deadline passed"
+    assert scan.state == ScanRun.DONE and scan.failure_reason == "deadline passed" and scan.score is not None
     errors = scan.findings.filter(status="error")
-    assert errors.count() == scan.findings.count() > 0
-    assert {f.evidence["error"] for f in errors} == {"scan_deadline"}
+    assert errors.exists() and {f.evidence["error"] for f in errors} == {"scan_deadline"}
+    assert not measured & set(errors.values_list("check_id", "target"))  # what was measured stays as measured
+    assert pipeline.finalize_overdue(now=timezone.now() + timedelta(hours=1)) == 0
+
+
+@pytest.mark.django_db
+def test_a_scan_no_worker_ran_before_its_deadline_fails_without_a_score(cast, good_client, world_state,
+                                                                        django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks(execute=False):  # the broker is down: no worker ever sees the parts
+        scan = pipeline.start_scan(client=good_client, sprint=cast.nova_sprint, requested_by=cast.alice)
+    items = dict(cast.nova_sprint.items.values_list("pk", "status"))
+    assert pipeline.finalize_overdue(now=timezone.now() + timedelta(minutes=1)) == 0  # not yet overdue
+    assert pipeline.finalize_overdue(now=timezone.now() + timedelta(hours=1)) == 1
+    scan.refresh_from_db()
+    # Before: DONE with a score (and "GO") made of nothing but "could not decide" findings.
+    assert scan.state == ScanRun.FAILED and scan.finished_at
+    assert scan.score is None and scan.grade == "" and scan.decision == ""
+    assert "No worker ran this scan" in scan.failure_reason and not scan.findings.exists()
+    assert dict(cast.nova_sprint.items.values_list("pk", "status")) == items  # the checklist is left alone
+    assert pipeline.finalize_overdue(now=timezone.now() + timedelta(hours=1)) == 0
 
 
 @pytest.mark.worker
