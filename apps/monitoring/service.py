@@ -102,6 +102,8 @@ def record(monitor: Monitor, outcome: Outcome, *, slot: datetime, now: datetime 
                     status_code=outcome.status_code, latency_ms=outcome.latency_ms, error=outcome.error)
         except IntegrityError:  # this slot was already recorded (a redelivered task): do nothing twice
             return None
+        if not Monitor.objects.filter(pk=monitor.pk, enabled=True, paused=False).exists():
+            return result  # paused while this probe ran: kept as a result, but it opens and closes nothing
         confirmed_down = not outcome.ok and confirmed_elsewhere(monitor, slot, region)
         changes = {"last_checked_at": now, "last_latency_ms": outcome.latency_ms}
         if outcome.ok or confirmed_down:  # an unconfirmed one-region failure leaves the state as it was
@@ -112,6 +114,24 @@ def record(monitor: Monitor, outcome: Outcome, *, slot: datetime, now: datetime 
         elif confirmed_down and not monitor.in_maintenance(now):
             open_incident(monitor, outcome, now)
     return result
+
+
+def stop_watching(monitor: Monitor, actor, now: datetime | None = None) -> Incident | None:
+    """A monitor was paused or disabled: its open incident ends now (nobody watches it any more, and a resumed
+    monitor must not report the paused hours as downtime) and its state is unknown until it is probed again. No
+    alert: the person who paused it knows; resuming it while still down opens the incident again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        list(Monitor.objects.select_for_update().filter(pk=monitor.pk).values_list("pk"))
+        Monitor.objects.filter(pk=monitor.pk).update(state=Monitor.UNKNOWN)
+        incident = Incident.objects.filter(monitor=monitor, closed_at=None).first()
+        if incident is None or not Incident.objects.filter(pk=incident.pk, closed_at=None).update(closed_at=now):
+            return None
+        incident.alerts.filter(event=AlertAttempt.UP, status=AlertAttempt.PENDING).delete()
+        monitor.client.log(actor, f"paused monitor {monitor.name} during an open incident "
+                                  f"({incident.cause[:100]}); the incident was closed")
+    incident.closed_at = now
+    return incident
 
 
 def confirmed_elsewhere(monitor: Monitor, slot: datetime, region: str) -> bool:
@@ -127,7 +147,10 @@ def open_incident(monitor: Monitor, outcome: Outcome, now: datetime) -> Incident
     if Incident.objects.filter(monitor=monitor, closed_at=None).exists():
         return None
     recent = Incident.objects.filter(monitor=monitor, closed_at__gte=now - FLAP_WINDOW).first()
-    if recent is not None:  # flapping: the same outage goes on
+    # Flapping: it came back up (an ok probe closed the incident) and failed again within the window, so the same
+    # outage goes on. An incident ended by a pause saw no recovery: failing after the resume is a new incident.
+    if recent is not None and ProbeResult.objects.filter(monitor=monitor, ok=True,
+                                                         at__gte=recent.closed_at).exists():
         Incident.objects.filter(pk=recent.pk).update(closed_at=None)
         # A recovery still held back (below) is not sent; one already announced is corrected at once: whoever was
         # told "up" must hear it is down again, or a site that stays down stays silent.

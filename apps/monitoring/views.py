@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from apps.tenants.access import CONSULTANT_ROLES, get_client_child_for, get_client_for
 
-from . import overview
+from . import overview, service
 from .alerts import send_test_alert
 from .forms import AlertChannelForm, MonitorControlForm, MonitorForm
 from .models import AlertAttempt, AlertChannel, Incident, Monitor, StatusPage
@@ -65,6 +65,8 @@ def monitor_control(request, monitor_id):
     form = MonitorControlForm(request.POST if request.method == "POST" else None, instance=monitor)
     if request.method == "POST" and form.is_valid():
         form.save()
+        if monitor.paused:
+            service.stop_watching(monitor, request.user)
         messages.success(request, f"{monitor.name}: {'paused' if monitor.paused else 'active'}.")
         return redirect(_ops_url(monitor.client))
     return render(request, "monitoring/form.html", {"client": monitor.client, "form": form,

@@ -311,3 +311,42 @@ def test_probes_go_through_the_address_guard(ping_monitor, testworld):
     outcome = outcomes[ping_monitor.pk]
     assert not outcome.ok and outcome.error.startswith("refused_address")
     assert outcome.public_cause == "unreachable" and "127." not in outcome.public_cause
+
+
+def test_pausing_a_down_monitor_ends_its_incident_and_a_probe_in_flight_changes_nothing(ping_monitor, clock, cast,
+                                                                                        login):
+    from django.urls import reverse
+
+    from apps.monitoring.probe import Outcome
+    from apps.sprints.models import ActivityEntry
+
+    with Receiver() as slack:
+        make_channel(ping_monitor.client, "slack", slack.url)
+        monitor_sites.set_mode("down")
+        for _ in range(2):
+            clock.cycle()
+        incident = Incident.objects.get()
+        assert incident.closed_at is None and len(slack.requests) == 1
+        # A consultant pauses it (planned work on the site). Before: the incident stayed open for the whole pause
+        # and the status page counted the paused hours as one long outage.
+        response = login(cast.alice).post(reverse("monitoring:monitor_control", kwargs={"monitor_id": ping_monitor.pk}),
+                                          {"paused": "on", "maintenance_start": "", "maintenance_end": ""})
+        assert response.status_code == 302
+        incident.refresh_from_db()
+        ping_monitor.refresh_from_db()
+        assert incident.closed_at is not None and ping_monitor.paused and ping_monitor.state == Monitor.UNKNOWN
+        assert ActivityEntry.objects.filter(client=ping_monitor.client, actor=cast.alice,
+                                            text__contains="during an open incident").exists()
+        # A probe that was already running when the pause landed is kept, but opens nothing.
+        late = service.record(ping_monitor, Outcome(ok=False, error="HTTP 404", public_cause="unavailable"),
+                              slot=clock.now + timedelta(minutes=1), now=clock.now + timedelta(seconds=30))
+        assert late is not None and Incident.objects.filter(closed_at=None).count() == 0
+        for _ in range(3):
+            assert clock.cycle() == []  # paused: not probed
+        assert len(slack.requests) == 1  # no "up" for a site nobody saw come back
+        # Resumed while still down: the outage is reported again.
+        Monitor.objects.filter(pk=ping_monitor.pk).update(paused=False)
+        clock.cycle()
+        clock.cycle()
+        reopened = Incident.objects.get(closed_at=None)
+        assert reopened.pk != incident.pk and len(slack.requests) == 2 and "DOWN: Ping" in slack.json()[1]["text"]
