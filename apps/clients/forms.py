@@ -65,7 +65,7 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = ["workspace", "name", "domain", "notes", "ai_may_supply_system_message"]
+        fields = ["workspace", "name", "domain", "notes", "ai_may_supply_system_message", "staging_url"]
 
     def __init__(self, *args, workspaces=None, **kwargs):
         """workspaces: the queryset a new client may go to; with a single choice the field is not shown."""
@@ -79,6 +79,21 @@ class ClientForm(forms.ModelForm):
             self.fields["workspace"].queryset = workspaces
         if not adding:
             self.initial["domain"] = self.instance.domain_unicode
+
+    def clean_staging_url(self):
+        url = self.cleaned_data.get("staging_url", "")
+        if not url:
+            return ""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.username or parts.password:
+            raise forms.ValidationError("Use an http:// or https:// URL without a user name or password.")
+        try:
+            host = normalize_domain(parts.hostname or "")
+        except DomainError as exc:
+            raise forms.ValidationError(f"The URL's host is not usable: {exc}") from None
+        if host == self.cleaned_data.get("domain", self.instance.domain):
+            raise forms.ValidationError("That is the production domain: give the staging site's own address.")
+        return url
 
     def clean_domain(self):
         domain = self.cleaned_data["domain"]

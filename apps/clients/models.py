@@ -48,6 +48,11 @@ class Client(PublicModel):
     repo_url = models.URLField("repository clone URL", max_length=500, blank=True)
     repo_upload = models.FileField("repository bundle or archive", upload_to="repos/%Y/%m/", blank=True)
     repo_upload_name = models.CharField(max_length=200, blank=True)
+    # The deploy gate smoke-tests staging deploys here, never on the production domain.
+    staging_url = models.URLField(
+        "staging URL", max_length=500, blank=True,
+        help_text="The staging site's homepage, e.g. https://staging.example.com/ (any domain). Staging deploys "
+                  "reported from CI are smoke-tested here; without it they are refused.")
 
     class Meta:
         ordering = ["name"]

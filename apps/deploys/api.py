@@ -97,10 +97,12 @@ class DeployCollection(GateView):
                 client=self.token.client, token=self.token, environment=fields["environment"],
                 version=fields["version"], changelog_url=fields.get("changelog_url", ""),
                 idempotency_key=idempotency_key(request))
+            if gate.needs_smoke(deploy, created):
+                deploy = gate.start_smoke(deploy, wait=fields.get("wait"))
         except gate.IdempotencyKeyReused as exc:
             raise ValidationError({"Idempotency-Key": [str(exc)]}) from None
-        if gate.needs_smoke(deploy, created):
-            deploy = gate.start_smoke(deploy, wait=fields.get("wait"))
+        except gate.NoStagingSite as exc:
+            raise ValidationError({"environment": [str(exc)]}) from None
         return Response(deploy_answer(deploy), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -144,10 +146,12 @@ class DeployRollback(GateView):
                 client=self.deploy.client, token=self.token, user=user, environment=self.deploy.environment,
                 version=fields["version"], kind=Deploy.ROLLBACK, rollback_of=self.deploy, performed_by=by,
                 idempotency_key=idempotency_key(request))
+            if gate.needs_smoke(rollback, created):
+                rollback = gate.start_smoke(rollback, wait=fields.get("wait"))
         except gate.IdempotencyKeyReused as exc:
             raise ValidationError({"Idempotency-Key": [str(exc)]}) from None
-        if gate.needs_smoke(rollback, created):
-            rollback = gate.start_smoke(rollback, wait=fields.get("wait"))
+        except gate.NoStagingSite as exc:
+            raise ValidationError({"environment": [str(exc)]}) from None
         return Response(deploy_answer(rollback), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

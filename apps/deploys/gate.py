@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from apps.checks import pipeline
+from apps.checks.engine import Target
 from apps.checks.models import ScanRun
 
 from .models import Deploy
@@ -29,6 +31,7 @@ SMOKE_CHECKS = ["deploy.smoke", "tls.certificate", "http.https_redirect", "http.
 # A waiting caller holds a sync web worker: stay well under gunicorn's 30 s worker timeout.
 MAX_WAIT_S = 25
 WAIT_POLL_S = 0.25
+STAGING = "staging"
 ROLLBACK_ITEM = "Rollback path tested once"
 REPEATABLE_ITEM = "Deploys are repeatable from the runbook"
 
@@ -42,6 +45,9 @@ def record(*, client, environment, version, changelog_url="", token=None, user=N
     """(deploy, created). A repeated Idempotency-Key returns the first deploy and records nothing; the key used
     again for a different deploy (another environment, version or kind) raises IdempotencyKeyReused."""
     request = (kind, environment, version, rollback_of.pk if rollback_of else None)
+    if environment == STAGING and not client.staging_url:
+        raise NoStagingSite("This client has no staging URL, and a staging deploy is not smoke-tested on the "
+                            "production domain: add the staging URL on the client's page (Edit client).")
     if idempotency_key:
         existing = Deploy.objects.filter(client=client, idempotency_key=idempotency_key).first()
         if existing:
@@ -59,6 +65,10 @@ def record(*, client, environment, version, changelog_url="", token=None, user=N
             if kind == Deploy.ROLLBACK else f"deployed {version} to {environment}")
     (sprint.log if sprint else client.log)(user, f"{what} (reported from CI); smoke test started")
     return deploy, True
+
+
+class NoStagingSite(ValueError):
+    """A staging deploy for a client whose staging site we do not know."""
 
 
 class IdempotencyKeyReused(ValueError):
@@ -81,13 +91,44 @@ def needs_smoke(deploy: Deploy, created: bool) -> bool:
     return created or (deploy.scan_id is None and deploy.verdict == Deploy.PENDING)
 
 
+def smoke_target(deploy: Deploy) -> Target:
+    """The site the deploy went to: production's, or for a staging deploy the client's staging site."""
+    target = pipeline.target_for_client(deploy.client)
+    if deploy.environment == STAGING:
+        if not deploy.client.staging_url:
+            raise NoStagingSite("The client's staging URL was removed: add it again to smoke-test staging.")
+        target = on_staging(target, deploy.client.staging_url)
+    target.options["deploy_smoke"] = True  # deploy.smoke runs only in a deploy's scan (see engine/smoke.py)
+    return target
+
+
+def on_staging(target: Target, staging_url: str) -> Target:
+    """The production Target moved to the staging site: its homepage is the staging URL, and every declared
+    endpoint on one of the client's own hosts is looked for at the same path there (login, health, chat); an
+    endpoint elsewhere (a vendor's hosted chat API) stays as declared."""
+    staging = urlsplit(staging_url)
+    own = set(target.hostnames)
+
+    def moved(url: str) -> str:
+        parts = urlsplit(url)
+        if (parts.hostname or "").lower() not in own:
+            return url
+        return urlunsplit((staging.scheme, staging.netloc, parts.path or "/", parts.query, ""))
+
+    endpoints = [("homepage", staging_url)] + [(kind, moved(url)) for kind, urls in target.endpoints.items()
+                                               if kind != "homepage" for url in urls]
+    options = dict(target.options)
+    if "chat_endpoints" in options:
+        options["chat_endpoints"] = {moved(url): chat for url, chat in options["chat_endpoints"].items()}
+    return Target.build(staging.hostname, endpoints=endpoints, options=options)
+
+
 def start_smoke(deploy: Deploy, *, wait: int | None) -> Deploy:
     """Start the smoke scan on the workers (scans queue), unless the deploy has one already; with `wait`, hold the
     answer up to that many seconds for the verdict, then answer with whatever it is (pending: poll `poll_url`).
     `wait` is a bound: a slow target or a busy queue costs the caller a poll, never a request that outlives the web
     worker."""
-    target = pipeline.target_for_client(deploy.client)
-    target.options["deploy_smoke"] = True  # deploy.smoke runs only in a deploy's scan (see engine/smoke.py)
+    target = smoke_target(deploy)
     with transaction.atomic():  # parts are published on commit, after deploy.scan is saved
         # The row lock (SELECT … FOR UPDATE) makes two retries of a deploy whose first call failed start one scan.
         if list(Deploy.objects.select_for_update().filter(pk=deploy.pk, scan__isnull=True).values_list("pk")):

@@ -14,7 +14,9 @@ class WaitField(serializers.IntegerField):
 
 
 class DeployRequest(serializers.Serializer):
-    environment = serializers.ChoiceField(choices=ENVIRONMENTS)
+    environment = serializers.ChoiceField(
+        choices=ENVIRONMENTS, help_text="Must be the token's. A staging deploy is smoke-tested on the client's staging URL "
+                                        "(400 when the client has none), a production deploy on its domain.")
     version = serializers.CharField(max_length=120, help_text="The version or commit that was deployed.")
     changelog_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     wait = WaitField()

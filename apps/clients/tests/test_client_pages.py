@@ -114,6 +114,23 @@ def test_edit_changes_the_client_and_logs_the_fields(cast, login):
     assert ActivityEntry.objects.filter(client=cast.nova, text="changed client Nova Labs: name, notes").exists()
 
 
+def test_the_staging_url_is_validated_and_shown(cast, login):
+    url = reverse("clients:edit", kwargs={"client_id": cast.nova.pk})
+    browser = login(cast.alice)
+    for bad, message in [("https://nova.example/", "production domain"), ("ftp://stg.nova.example/", "http"),
+                         ("https://user:pw@stg.nova.example/", "user name"), ("javascript:alert(1)", "valid URL"),
+                         ("https://192.168.1.1/", "not usable"), ("https://" + "a" * 500 + ".example/", "")]:
+        response = browser.post(url, {"name": "Nova AI", "domain": "nova.example", "staging_url": bad})
+        assert response.status_code == 200, bad
+        assert message in response.context["form"].errors["staging_url"][0], (bad, response.context["form"].errors)
+    assert Client.objects.get(pk=cast.nova.pk).staging_url == ""
+    response = browser.post(url, {"name": "Nova AI", "domain": "nova.example",
+                                  "staging_url": "https://nova-staging.vercel-preview.example/"})
+    assert response.status_code == 302
+    page = browser.get(reverse("clients:detail", kwargs={"client_id": cast.nova.pk})).content.decode()
+    assert "staging <code>https://nova-staging.vercel-preview.example/</code>" in page
+
+
 def test_edit_refuses_a_domain_that_would_orphan_hostnames(cast, login):
     Hostname.objects.create(client=cast.nova, name="app.nova.example", role="app")
     url = reverse("clients:edit", kwargs={"client_id": cast.nova.pk})

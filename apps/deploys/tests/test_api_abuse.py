@@ -259,3 +259,35 @@ def test_polling_a_deploy_logs_the_first_read_not_every_poll(cast, orbit_token, 
     DeployToken.objects.update(last_used_at=timezone.now() - timedelta(hours=2))
     api.get(url, orbit_token)
     assert len(calls()) == 3 and calls()[2].startswith("called GET")
+
+
+@pytest.mark.django_db
+def test_a_staging_deploy_without_a_staging_url_is_refused_not_run_on_production(cast, api):
+    staging = DeployToken.issue(client=cast.orbit, environment="staging")[1]
+    response = api.post(DEPLOYS, {"environment": "staging", "version": "rc1"}, staging)
+    assert response.status_code == 400
+    assert "no staging URL" in response.json()["environment"][0]
+    assert not Deploy.objects.exists() and not ScanRun.objects.exists()
+
+
+def test_the_staging_target_moves_the_clients_own_endpoints_and_keeps_a_vendors():
+    from apps.checks.engine import Target
+    from apps.deploys.gate import on_staging
+
+    production = Target.build("example.com", hosts=["www", "app"], endpoints=[
+        ("homepage", "https://example.com/"), ("login", "https://app.example.com/login?next=/"),
+        ("health", "https://example.com/api/health"), ("chat", "https://app.example.com/api/chat"),
+        ("chat", "https://llm-vendor.example.net/v1/chat/completions")],
+        options={"chat_endpoints": {"https://app.example.com/api/chat": {"format": "json"},
+                                    "https://llm-vendor.example.net/v1/chat/completions": {"format": "openai"}}})
+    staging = on_staging(production, "https://stg.example-preview.app:8443/")
+    assert staging.domain == "stg.example-preview.app" and staging.hostnames == ["stg.example-preview.app"]
+    assert staging.endpoints == {
+        "homepage": ["https://stg.example-preview.app:8443/"],
+        "login": ["https://stg.example-preview.app:8443/login?next=/"],
+        "health": ["https://stg.example-preview.app:8443/api/health"],
+        "chat": ["https://stg.example-preview.app:8443/api/chat", "https://llm-vendor.example.net/v1/chat/completions"]}
+    assert staging.options["chat_endpoints"] == {
+        "https://stg.example-preview.app:8443/api/chat": {"format": "json"},
+        "https://llm-vendor.example.net/v1/chat/completions": {"format": "openai"}}
+    assert production.endpoints["homepage"] == ["https://example.com/"]  # the production Target is left as it was

@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from apps.checks import pipeline
 from apps.checks.models import ScanRun
-from apps.deploys.models import Deploy
+from apps.clients.models import Client
+from apps.deploys.models import Deploy, DeployToken
 from apps.monitoring.models import AlertAttempt, AlertChannel
 from apps.sprints.models import ActivityEntry
 
@@ -132,3 +133,25 @@ def test_without_wait_the_smoke_runs_on_the_workers_and_is_polled(cast, healthy,
     assert deploy.verdict == "pass"  # concluded by the pipeline's scan_finalized signal
     polled = api.get(urlsplit(answer["poll_url"]).path, orbit_token)
     assert polled.status_code == 200 and polled.json()["passed"] is True
+
+
+@pytest.mark.worker
+def test_a_staging_deploy_is_smoke_tested_on_the_staging_site_not_production(cast, scan_worker, healthy, api):
+    staging_token = DeployToken.issue(client=cast.orbit, environment="staging", label="CI")[1]
+    # Production (orbittutor.lrtest) is healthy; the staging site has no login page. Before: the staging deploy was
+    # smoke-tested on production and passed.
+    Client.objects.filter(pk=cast.orbit.pk).update(staging_url="https://good.lrtest/")
+    answer = api.post(DEPLOYS, {"environment": "staging", "version": "rc1", "wait": WAIT}, staging_token).json()
+    assert answer["verdict"] == "fail", answer
+    assert [(f["target"], f["reason"]) for f in failing(answer, "deploy.smoke")] == [
+        ("https://good.lrtest/login", "The login page answered HTTP 404.")]
+    targets = set(Deploy.objects.get(pk=answer["id"]).scan.findings.values_list("target", flat=True))
+    assert not any("orbittutor" in t for t in targets), targets
+    # A staging site with every page: passes, on its own pages (the hosted chat API stays as declared).
+    Client.objects.filter(pk=cast.orbit.pk).update(staging_url="https://app.novachat.lrtest/")
+    answer = api.post(DEPLOYS, {"environment": "staging", "version": "rc2", "wait": WAIT}, staging_token).json()
+    assert answer["verdict"] == "pass", answer["failing_checks"]
+    smoke = Deploy.objects.get(pk=answer["id"]).scan.findings.filter(check_id="deploy.smoke")
+    assert set(smoke.values_list("target", flat=True)) == {
+        "https://app.novachat.lrtest/", "https://app.novachat.lrtest/login", "https://app.novachat.lrtest/health",
+        "https://bot.lrtest/stream/good/v1/chat/completions"}
