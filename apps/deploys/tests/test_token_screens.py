@@ -26,6 +26,7 @@ def test_a_token_is_shown_once_and_stored_hashed(cast, login):
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     raw = response.context["raw"]
     assert raw.startswith(TOKEN_PREFIX) and len(raw) > 40 and raw in response.content.decode()
+    assert "staging URL, which is not set yet" in response.content.decode()  # reports would be refused: say so
     token = DeployToken.objects.get()
     assert token.token_hash == hash_token(raw) and raw not in (token.token_hash, token.token_hint)
     assert (token.client, token.environment, token.label, token.created_by) == (cast.orbit, "staging",
