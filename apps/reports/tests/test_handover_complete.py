@@ -51,6 +51,36 @@ def test_monitoring_reads_not_configured_without_the_monitoring_seam(handover_wo
     assert "monitoring" in missing(handover.complete(handover_world.orbit_sprint))
 
 
+def test_the_pack_shows_the_real_monitoring_setup_without_channel_credentials(handover_world):
+    # Before: apps.monitoring had no handover provider, so every pack said "Monitoring: not configured" (and
+    # issuing it needed an override) however well monitoring was set up.
+    from apps.monitoring.models import AlertChannel, Monitor, StatusPage
+    from apps.reports import documents
+
+    client, sprint = handover_world.orbit, handover_world.orbit_sprint
+    assert "monitoring" in missing(handover.complete(sprint))
+    Monitor.objects.create(client=client, name="Homepage", url="https://orbit.example/", interval_seconds=60)
+    Monitor.objects.create(client=client, name="Health", url="https://orbit.example/health", interval_seconds=45,
+                           paused=True)
+    slack_url = "https://hooks.slack.com/services/T000/B000/" + "x" * 24  # the URL is the credential
+    channel = AlertChannel(client=client, kind="slack", name="On-call", owner="Ana Ruiz")
+    channel.target = slack_url
+    channel.save()
+    off = AlertChannel(client=client, kind="email", name="Old", owner="Nobody", enabled=False)
+    off.target = "old@orbit.example"
+    off.save()
+    page = StatusPage.objects.create(client=client, enabled=True)
+    assert handover.complete(sprint) == []
+    html = documents.handover_html(sprint)
+    assert "Monitoring: not configured" not in html
+    for text in ["Homepage", "https://orbit.example/health", "every 1 min", "every 45 s (paused)",
+                 "https://hooks.slack.com/…", "Ana Ruiz", f"/status/{page.token}/"]:
+        assert text in html, text
+    assert slack_url not in html and "B000" not in html and "old@orbit.example" not in html
+    AlertChannel.objects.filter(pk=channel.pk).update(owner=" ")
+    assert missing(handover.complete(sprint)) == {"monitoring_owner"}
+
+
 def test_the_monitoring_seam_uses_the_monitoring_apps_summary(handover_world, monkeypatch):
     import sys
     import types
