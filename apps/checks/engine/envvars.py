@@ -26,8 +26,13 @@ MAX_LISTED = 50
 
 
 def iter_env_assignments(text: str) -> Iterator[tuple[str, str]]:
-    """(name, value) pairs of a dotenv text; the caller decides what to keep. Multi-line quoted values are one."""
+    """(name, value) pairs of a dotenv text; the caller decides what to keep. Multi-line quoted values are one.
+
+    Lines that may be part of a value are never taken for names: an unquoted PEM block is skipped to its END line,
+    a bare line counts as a name only in a plain list of names (no assignment anywhere: in a .env it is the rest of
+    a value pasted without quotes, e.g. a key on the line after `API_KEY=`), and `X==…` reads as base64 padding."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    names_list = not any("=" in line for line in lines if not line.strip().startswith("#"))
     i = 0
     while i < len(lines):
         line = lines[i].strip().lstrip("\ufeff")
@@ -39,12 +44,18 @@ def iter_env_assignments(text: str) -> Iterator[tuple[str, str]]:
         name, sep, rest = line.partition("=")
         name = name.strip()
         if not sep:
-            if BARE_NAME.match(name):
+            if names_list and BARE_NAME.match(name):
                 yield name, ""
             continue
-        if not NAME.match(name):
+        if not NAME.match(name) or rest.startswith("="):
             continue
         rest = rest.lstrip()
+        if rest.startswith("-----BEGIN") and "-----END" not in rest:
+            while i < len(lines) and "-----END" not in lines[i]:
+                i += 1
+            i += 1
+            yield name, ""
+            continue
         quote = rest[:1] if rest[:1] in ("'", '"', "`") else ""
         if quote:
             body = rest[1:]

@@ -31,8 +31,8 @@ lowercase_value_line
 9STARTS_WITH_DIGIT=1
 WINDOWS_LINE=1\r
 """
-NAMES = ["STRIPE_SECRET_KEY", "DATABASE_URL", "SESSION_SECRET", "DEBUG", "PRIVATE_KEY", "SENTRY_DSN", "BARE_NAME",
-         "WINDOWS_LINE"]
+# BARE_NAME: in a file of assignments a line without "=" may be the rest of a value pasted without quotes.
+NAMES = ["STRIPE_SECRET_KEY", "DATABASE_URL", "SESSION_SECRET", "DEBUG", "PRIVATE_KEY", "SENTRY_DSN", "WINDOWS_LINE"]
 
 
 def assert_no_values(text: str):
@@ -63,6 +63,20 @@ def test_multiline_quoted_values_do_not_become_names():
     assert parse_env_names('KEY="abc\nDEF_GHI\n"\nNEXT=1') == ["KEY", "NEXT"]
     assert parse_env_names("A=1\nA=2\n# B=3\n=novalue\n") == ["A"]
     assert parse_env_names("") == []
+
+
+def test_unquoted_multiline_values_do_not_become_names():
+    # A PEM key pasted without quotes: its base64 lines ("…==" padding, or bare upper-case) are not names.
+    key_line, aws_key = "SECRETPARTofTheKeyXyZ0123==", "AKIAIOSFODNN7EXAMPLE"
+    pem = f"PRIVATE_KEY=-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n{key_line}\nABCDEFGHIJ\n" \
+          f"-----END RSA PRIVATE KEY-----\nOTHER=1\nAPI_KEY=\n{aws_key}\nLAST=2\nPADDED==x\n"
+    names = parse_env_names(pem)
+    assert names == ["PRIVATE_KEY", "OTHER", "API_KEY", "LAST"]
+    assert not {key_line.rstrip("="), aws_key, "ABCDEFGHIJ", "PADDED"} & set(names)
+    assert parse_env_names("INLINE=-----BEGIN X----- abc -----END X-----\nNEXT=1") == ["INLINE", "NEXT"]
+    # A plain list of names (no assignment anywhere) is still read as names.
+    assert parse_env_names("# names\nSTRIPE_SECRET_KEY\nDATABASE_URL\nlowercase line\n") == [
+        "STRIPE_SECRET_KEY", "DATABASE_URL"]
 
 
 def test_assignments_give_values_only_to_the_caller():
