@@ -9,6 +9,14 @@ FINDING_STATUSES = [(s, s) for s in ["pass", "warn", "fail", "error", "skipped"]
 SEVERITIES = [(s, s) for s in ["blocker", "high", "medium", "low", "info"]]
 
 
+class ScanRunQuerySet(models.QuerySet):
+    def full(self):
+        """Scans of the whole catalogue. A deploy's smoke test (4 checks, maybe of staging) or a delivery test's one
+        check (options "only") scores only what it ran — 100 for four passes — and must never read as the client's
+        readiness, a baseline to compare with, or the latest scan."""
+        return self.filter(models.Q(options__only=[]) | ~models.Q(options__has_key="only"))
+
+
 class ScanRun(PublicModel):
     QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
     STATES = [(QUEUED, "Queued"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed")]
@@ -34,6 +42,8 @@ class ScanRun(PublicModel):
     decision = models.CharField(max_length=5, blank=True)
     blockers = models.PositiveIntegerField(default=0)
     failure_reason = models.CharField(max_length=500, blank=True)
+
+    objects = ScanRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

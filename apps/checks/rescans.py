@@ -83,7 +83,10 @@ def alert_if_worse(scan) -> bool:
     """After a scheduled scan: mail the workspace's consultants when the score dropped or a blocker appeared."""
     if not scan.options.get("scheduled") or scan.client_id is None or scan.state != ScanRun.DONE:
         return False
-    previous = (ScanRun.objects.filter(client_id=scan.client_id, state=ScanRun.DONE, created_at__lt=scan.created_at)
+    if scan.failure_reason:  # finished past its deadline: the parts it missed are "could not decide", not worse
+        return False
+    previous = (ScanRun.objects.full().filter(client_id=scan.client_id, state=ScanRun.DONE, failure_reason="",
+                                              created_at__lt=scan.created_at)
                 .exclude(pk=scan.pk).order_by("-created_at").first())
     dropped = previous is not None and previous.score is not None and scan.score is not None \
         and scan.score < previous.score

@@ -81,7 +81,7 @@ def scan_detail(request, scanrun_id):
         "client": scan.client, "can_edit": role in CONSULTANT_ROLES,
         "risks": scoring.risks(engine),
         "by_stage": _by_stage(findings),
-        "previous": scan.client.scans.filter(state=ScanRun.DONE, created_at__lt=scan.created_at).first(),
+        "previous": scan.client.scans.full().filter(state=ScanRun.DONE, created_at__lt=scan.created_at).first(),
     })
     return render(request, "checks/scan_detail.html", context)
 
@@ -117,13 +117,13 @@ def scan_diff(request, scanrun_id):
         if older.client_id != scan.client_id:
             raise Http404
     else:
-        older = scan.client.scans.filter(state=ScanRun.DONE, created_at__lt=scan.created_at).first()
+        older = scan.client.scans.full().filter(state=ScanRun.DONE, created_at__lt=scan.created_at).first()
     if older is None:
         messages.info(request, "There is no earlier finished scan of this client to compare with.")
         return redirect("checks:detail", scanrun_id=scan.pk)
     return render(request, "checks/scan_diff.html", {
         "scan": scan, "older": older, "client": scan.client, "changes": diff_scans(older, scan),
-        "choices": scan.client.scans.filter(state=ScanRun.DONE).exclude(pk=scan.pk)[:30],
+        "choices": scan.client.scans.full().filter(state=ScanRun.DONE).exclude(pk=scan.pk)[:30],
     })
 
 
@@ -131,7 +131,7 @@ def scan_diff(request, scanrun_id):
 def client_scans(request, client_id):
     client, role = get_client_for(request, client_id)
     scans = list(client.scans.select_related("sprint", "requested_by")[:100])
-    trend = [s.score for s in reversed(scans) if s.score is not None]
+    trend = [s.score for s in reversed(scans) if s.score is not None and not s.options.get("only")]
     schedule = DailyRescan.objects.filter(client=client).first()
     form = DailyRescanForm(initial={"enabled": bool(schedule and schedule.enabled)})
     return render(request, "checks/client_scans.html", {"client": client, "scans": scans, "trend": trend,

@@ -132,8 +132,9 @@ def start_smoke(deploy: Deploy, *, wait: int | None) -> Deploy:
     with transaction.atomic():  # parts are published on commit, after deploy.scan is saved
         # The row lock (SELECT … FOR UPDATE) makes two retries of a deploy whose first call failed start one scan.
         if list(Deploy.objects.select_for_update().filter(pk=deploy.pk, scan__isnull=True).values_list("pk")):
-            scan = pipeline.start_scan(client=deploy.client, sprint=deploy.sprint, requested_by=deploy.requested_by,
-                                       only=SMOKE_CHECKS, target=target)
+            # A staging smoke scan is not the sprint's: its findings must not move the production checklist.
+            scan = pipeline.start_scan(client=deploy.client, requested_by=deploy.requested_by, only=SMOKE_CHECKS,
+                                       sprint=deploy.sprint if deploy.environment != STAGING else None, target=target)
             Deploy.objects.filter(pk=deploy.pk).update(scan=scan)
             deploy.scan = scan
     deadline = time.monotonic() + min(wait or 0, settings.DEPLOY_WAIT_CAP_SECONDS)

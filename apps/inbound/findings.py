@@ -74,7 +74,9 @@ def record_in_checklist(test: DeliveryTest):
         return None  # a newer test's verdict is the one that counts
     finding = delivery_finding(test)
     # Only a finished scan: a running one is scored and synced by its own finalize, and has no finished_at yet.
-    scan = sprint.scans.filter(state=ScanRun.DONE).order_by("-created_at").first()
+    # The sprint's latest full scan (never a deploy's smoke test), else the delivery tests' own one-check scan.
+    done = sprint.scans.filter(state=ScanRun.DONE).order_by("-created_at")
+    scan = done.full().first() or done.filter(options__source="delivery-test").first()
     if scan is None:
         client, now = sprint.client, timezone.now()
         scan = ScanRun.objects.create(

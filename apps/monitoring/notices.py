@@ -26,7 +26,8 @@ def scan_notices(scan) -> list[str]:
         days = (evidence or {}).get("days_left")
         if isinstance(days, int) and days < CERT_ALERT_DAYS:
             notes.append(f"The certificate of {target} expires in {days} days: renew it now.")
-    previous = (ScanRun.objects.filter(client_id=scan.client_id, state=ScanRun.DONE, created_at__lt=scan.created_at)
+    previous = (ScanRun.objects.full().filter(client_id=scan.client_id, state=ScanRun.DONE,
+                                              created_at__lt=scan.created_at)
                 .exclude(pk=scan.pk).order_by("-created_at").first())
     if previous is not None and previous.score is not None and scan.score is not None:
         lost_go = previous.decision == "go" and scan.decision != "go"

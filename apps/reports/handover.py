@@ -17,7 +17,7 @@ def latest_scan(sprint):
     """The latest completed scan of the sprint, else of its client."""
     from apps.checks.models import ScanRun
 
-    done = ScanRun.objects.filter(state=ScanRun.DONE).order_by("-finished_at", "-created_at")
+    done = ScanRun.objects.full().filter(state=ScanRun.DONE).order_by("-finished_at", "-created_at")
     return done.filter(sprint=sprint).first() or done.filter(client_id=sprint.client_id).first()
 
 

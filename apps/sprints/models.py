@@ -58,7 +58,8 @@ class SprintQuerySet(models.QuerySet):
         dashboard's ORM work to build and compile."""
         from apps.checks.models import ScanRun
 
-        latest = ScanRun.objects.filter(client=models.OuterRef("client"), state=ScanRun.DONE).order_by("-finished_at")
+        latest = (ScanRun.objects.full().filter(client=models.OuterRef("client"), state=ScanRun.DONE)
+                  .order_by("-finished_at"))
         return self.annotate(latest_scan_id=models.Subquery(latest.values("pk")[:1]))
 
     def current_for(self, clients):

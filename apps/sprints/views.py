@@ -104,7 +104,7 @@ def _sprint_page_context(sprint, role):
         "workspace": sprint.client.workspace,
         "brand": None if can_edit else brand_colours(sprint.client.workspace),  # founders see the consultant's brand
     }
-    latest_scan = sprint.scans.only(*SCAN_PANEL_FIELDS).order_by("-created_at").first()
+    latest_scan = sprint.scans.full().only(*SCAN_PANEL_FIELDS).order_by("-created_at").first()
     findings = list(latest_scan.findings.only(*FINDING_FEED_FIELDS).order_by("-created_at")[:FINDINGS_SHOWN]) \
         if latest_scan else []
     context["latest_scan"] = latest_scan

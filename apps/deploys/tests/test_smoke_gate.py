@@ -145,8 +145,11 @@ def test_a_staging_deploy_is_smoke_tested_on_the_staging_site_not_production(cas
     assert answer["verdict"] == "fail", answer
     assert [(f["target"], f["reason"]) for f in failing(answer, "deploy.smoke")] == [
         ("https://good.lrtest/login", "The login page answered HTTP 404.")]
-    targets = set(Deploy.objects.get(pk=answer["id"]).scan.findings.values_list("target", flat=True))
+    scan = Deploy.objects.get(pk=answer["id"]).scan
+    targets = set(scan.findings.values_list("target", flat=True))
     assert not any("orbittutor" in t for t in targets), targets
+    # Not the production sprint's scan: its checklist (the smoke item, HSTS, TLS) is not moved by staging.
+    assert scan.sprint is None and not cast.orbit_sprint.items.exclude(check_id="").exclude(status="todo").exists()
     # A staging site with every page: passes, on its own pages (the hosted chat API stays as declared).
     Client.objects.filter(pk=cast.orbit.pk).update(staging_url="https://app.novachat.lrtest/")
     answer = api.post(DEPLOYS, {"environment": "staging", "version": "rc2", "wait": WAIT}, staging_token).json()
