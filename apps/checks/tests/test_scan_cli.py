@@ -75,6 +75,10 @@ def test_table_is_worst_first(world_env):
     (["good.lrtest", "--endpoint", "health=https://good.lrtest:99999/"], "bad port"),
     (["good.lrtest", "--host", "bad_host!"], "not a valid hostname"),
     (["good.lrtest", "--only", "nothing"], "matches no check id"),
+    (["good.lrtest", "--only", "obs"], "selects no check"),  # before: a scan of nothing, 100 and GO, exit 0
+    (["good.lrtest", "--only", "email.delivery"], "selects no check"),
+    (["good.lrtest", "--only", "perf.latency"], "need --active"),
+    (["good.lrtest", "--endpoint", "homepage=http://[::1/"], "not a valid URL"),  # before: a traceback, exit 1
     (["good.lrtest", "--rate", "-3"], "positive"),
     (["good.lrtest", "--chat-body", "{not json"], "JSON"),
     (["good.lrtest", "--chat-body", '{"q": "hi"}'], "{prompt}"),

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.checks.engine import Target, run_scan
 from apps.checks.engine.findings import ENDPOINT_KINDS
+from apps.checks.engine.registry import selected
 from apps.checks.engine.scoring import KNOWN_CHECK_IDS, worst_first
 from apps.checks.envfile import EnvFileError, names_from_upload
 from apps.checks.profiles import get_profile
@@ -123,11 +124,11 @@ class Command(BaseCommand):
             kind, sep, url = raw.partition("=")
             if not sep or kind not in ENDPOINT_KINDS:
                 bad(f"--endpoint {raw!r} must be KIND=URL with KIND one of {'|'.join(ENDPOINT_KINDS)}")
-            parts = urlsplit(url)
             try:
+                parts = urlsplit(url)
                 parts.port  # noqa: B018 - raises on a bad port
             except ValueError:
-                bad(f"--endpoint {raw!r} has a bad port")
+                bad(f"--endpoint {raw!r} is not a valid URL (bad port or host)")
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 bad(f"--endpoint {raw!r} needs an http(s) URL with a host")
             endpoints.append((kind, url))
@@ -138,6 +139,10 @@ class Command(BaseCommand):
         for prefix in opts["only"]:
             if not prefix or not any(cid.startswith(prefix) for cid in KNOWN_CHECK_IDS):
                 bad(f"--only {prefix!r} matches no check id")
+            if not selected([prefix], include_active=opts["active"]):
+                # A scan of nothing scores 100 and says GO: refuse it instead.
+                bad(f"--only {prefix!r} selects no check this command runs (email.delivery, obs.* and "
+                    f"handover.complete come from the product; perf.* and ai.* need --active)")
         for name in ("rate", "duration"):
             if opts[name] is not None and not opts[name] > 0:
                 bad(f"--{name} must be a positive number")
