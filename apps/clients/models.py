@@ -51,7 +51,7 @@ class Client(PublicModel):
     # The deploy gate smoke-tests staging deploys here, never on the production domain.
     staging_url = models.URLField(
         "staging URL", max_length=500, blank=True,
-        help_text="The staging site's homepage, e.g. https://staging.example.com/ (any domain). Staging deploys "
+        help_text="The staging site's homepage, e.g. https://staging.example.com/ or a preview host. Staging deploys "
                   "reported from CI are smoke-tested here; without it they are refused.")
 
     class Meta:

@@ -13,6 +13,9 @@ DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%
 MAX_SPRINT_LENGTH = timedelta(days=90)
 
 
+MAX_PLANNING_DISTANCE = timedelta(days=730)
+
+
 class SprintStartForm(forms.ModelForm):
     """Start a sprint for one client, from the default roadmap or one of the client's workspace templates."""
 
@@ -43,6 +46,12 @@ class SprintStartForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        starts_at, due_at = cleaned.get("starts_at"), cleaned.get("due_at")
+        now = timezone.now()
+        for name, value in (("starts_at", starts_at), ("due_at", due_at)):
+            # year 9999 would overflow the 48-hour default due time (a 500); no sprint is planned years ahead
+            if value and abs(value - now) > MAX_PLANNING_DISTANCE:
+                self.add_error(name, "Pick a time within two years of today.")  # (drops it from cleaned)
         starts_at, due_at = cleaned.get("starts_at"), cleaned.get("due_at")
         if starts_at and not due_at and "due_at" not in self.errors:
             cleaned["due_at"] = starts_at + timedelta(hours=SPRINT_HOURS)

@@ -67,7 +67,9 @@ class SprintQuerySet(models.QuerySet):
         items, in three queries whatever the number of clients."""
         from apps.checklists.models import SprintItem
 
-        running_first = models.Case(models.When(status__in=(Sprint.PLANNED, Sprint.ACTIVE), then=0), default=1)
+        # The active sprint first (a planned next one must not hide it from the founder), then a planned one.
+        running_first = models.Case(models.When(status=Sprint.ACTIVE, then=0),
+                                    models.When(status=Sprint.PLANNED, then=1), default=2)
         current = self.filter(client=models.OuterRef("pk")).order_by(running_first, "-starts_at").values("pk")[:1]
         current_ids = clients.annotate(current_sprint_id=models.Subquery(current)).values_list(
             "current_sprint_id", flat=True)

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='client',
             name='staging_url',
-            field=models.URLField(blank=True, help_text="The staging site's homepage, e.g. https://staging.example.com/ (any domain). Staging deploys reported from CI are smoke-tested here; without it they are refused.", max_length=500, verbose_name='staging URL'),
+            field=models.URLField(blank=True, help_text="The staging site's homepage, e.g. https://staging.example.com/ or a preview host. Staging deploys reported from CI are smoke-tested here; without it they are refused.", max_length=500, verbose_name='staging URL'),
         ),
     ]

@@ -50,6 +50,22 @@ def test_the_current_sprint_is_the_running_one(cast, login):
     assert reverse("sprints:detail", args=[cast.nova_sprint.pk]) in body
 
 
+def test_a_planned_next_sprint_does_not_hide_the_active_one(cast, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    later = timezone.now() + timedelta(days=7)
+    planned = Sprint.start(client=cast.nova, status=Sprint.PLANNED, title="Next week", starts_at=later,
+                           due_at=later + timedelta(hours=48))
+    body = login(cast.fiona).get(URL).content.decode()
+    assert reverse("sprints:detail", args=[cast.nova_sprint.pk]) in body
+    assert reverse("sprints:detail", args=[planned.pk]) not in body
+    Sprint.objects.filter(pk=cast.nova_sprint.pk).update(status=Sprint.HANDED_OVER)
+    body = login(cast.fiona).get(URL).content.decode()
+    assert reverse("sprints:detail", args=[planned.pk]) in body  # with nothing active, the planned one
+
+
 def test_a_client_without_sprints_says_so(cast, login):
     empty = Client.objects.create(workspace=cast.acme, name="Empty Co", domain="empty.example")
     ClientAccess.objects.create(user=cast.fiona, client=empty)

@@ -76,6 +76,8 @@ def test_it_checks_ownership(cast, login):
     ({"starts_at": "yesterday"}, "starts_at"),
     ({"starts_at": "2026-13-45T25:61"}, "starts_at"),
     ({"starts_at": "99999-01-01T00:00"}, "starts_at"),
+    ({"starts_at": "9999-12-31T23:00", "due_at": ""}, "starts_at"),  # before: the 48-hour default overflowed, 500
+    ({"starts_at": "0001-01-01T00:00", "due_at": ""}, "starts_at"),
     ({"due_at": "2026-11-30T09:00"}, "due_at"),  # before the start
     ({"due_at": "2027-12-01T09:00"}, "due_at"),  # far too long
     ({"due_at": "<script>alert(1)</script>"}, "due_at"),
