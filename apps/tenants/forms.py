@@ -226,6 +226,14 @@ class MemberRemovalForm(forms.Form):
         return membership
 
 
+class FounderRemovalForm(forms.Form):
+    access = forms.ModelChoiceField(queryset=ClientAccess.objects.none(), widget=forms.HiddenInput)
+
+    def __init__(self, client, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["access"].queryset = ClientAccess.objects.filter(client=client).select_related("user")
+
+
 class FounderInviteForm(forms.Form):
     email = forms.EmailField(max_length=254, label="Founder's email")
 

@@ -183,6 +183,10 @@ class Membership(models.Model):
             if self.role == self.OWNER and owners == [self.pk]:
                 raise LastOwnerError("A workspace needs at least one owner.")
             Membership.objects.filter(pk=self.pk).delete()
+            # Their pending invitations go too: a removed consultant could otherwise invite themselves (as a
+            # founder of every client) before leaving and accept later.
+            Invitation.objects.filter(workspace_id=self.workspace_id, invited_by_id=self.user_id,
+                                      accepted_at__isnull=True).delete()
 
 
 class ClientAccess(models.Model):

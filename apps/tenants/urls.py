@@ -31,4 +31,5 @@ urlpatterns = [
     path("invitations/<uuid:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("clients/<uuid:client_id>/invite/", views.client_invite, name="client_invite"),
+    path("clients/<uuid:client_id>/founders/remove/", views.founder_remove, name="founder_remove"),
 ]

@@ -24,6 +24,7 @@ from .forms import (
     EmailAuthenticationForm,
     EmailChangeForm,
     FounderInviteForm,
+    FounderRemovalForm,
     MemberInviteForm,
     MemberRemovalForm,
     ProfileForm,
@@ -337,6 +338,23 @@ def client_invite(request, client_id):
     return render(request, "tenants/client_invite.html", {
         "client": client, "form": form, "founders": founders, "invitations": invitations.select_related("invited_by"),
     })
+
+
+def founder_remove(request, client_id):
+    """A consultant takes a founder's access to this client away (they left the startup, or the wrong person was
+    invited): their next request to anything of the client is a 404."""
+    client, _role = get_client_for(request, client_id, consultant=True)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = FounderRemovalForm(client, request.POST)
+    if form.is_valid():
+        access = form.cleaned_data["access"]
+        ClientAccess.objects.filter(pk=access.pk).delete()
+        client.log(request.user, f"removed {access.user.email}'s founder access")
+        messages.success(request, f"{access.user.display_name} no longer has access to {client.name}.")
+    else:
+        messages.info(request, "That person no longer has access.")
+    return redirect("tenants:client_invite", client_id=client.pk)
 
 
 # --- invitation acceptance ------------------------------------------------------------------------------------

@@ -266,3 +266,40 @@ def test_when_the_mail_server_hangs_the_invitation_is_withdrawn_and_the_form_say
     assert response.status_code == 200
     assert "could not send the invitation email" in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_consultant_removes_a_founders_access_and_outsiders_cannot(cast, login):
+    nova_page = reverse("clients:detail", kwargs={"client_id": cast.nova.pk})
+    assert login(cast.fiona).get(nova_page).status_code == 200
+    access = ClientAccess.objects.get(user=cast.fiona, client=cast.nova)
+    remove = reverse("tenants:founder_remove", kwargs={"client_id": cast.nova.pk})
+    # Outsiders (another workspace's consultant, the founder herself) get 404; an access of another client is refused.
+    for outsider in (cast.charlie, cast.fiona):
+        assert login(outsider).post(remove, {"access": access.pk}).status_code == 404
+    other = ClientAccess.objects.create(user=cast.fiona, client=cast.orbit)
+    for value in (other.pk, "x", "", "99999999"):
+        assert login(cast.bob).post(remove, {"access": value}).status_code == 302
+    assert ClientAccess.objects.filter(pk__in=[access.pk, other.pk]).count() == 2
+    assert login(cast.bob).get(remove).status_code == 405
+    page = login(cast.bob).get(invite_url(cast.nova)).content.decode()
+    assert "Remove access" in page and cast.fiona.email in page
+    response = login(cast.bob).post(remove, {"access": access.pk})
+    assert response.status_code == 302 and response.url == invite_url(cast.nova)
+    assert not ClientAccess.objects.filter(pk=access.pk).exists()
+    assert cast.nova.activity.filter(actor=cast.bob, text__contains="founder access").exists()
+    assert login(cast.fiona).get(nova_page).status_code == 404  # at once, with her session still open
+
+
+@pytest.mark.django_db
+def test_removing_a_consultant_withdraws_the_invitations_they_sent(cast, login):
+    _sent, token = Invitation.issue(workspace=cast.acme, client=cast.nova, email="bob.private@mail.test",
+                                    role="founder", invited_by=cast.bob)
+    kept, _ = Invitation.issue(workspace=cast.acme, client=cast.orbit, email="olga@orbit.test", role="founder",
+                               invited_by=cast.alice)
+    membership = Membership.objects.get(user=cast.bob, workspace=cast.acme)
+    response = login(cast.alice).post(reverse("tenants:member_remove", kwargs={"workspace_id": cast.acme.pk}),
+                                      {"membership": membership.pk})
+    assert response.status_code == 302
+    assert list(Invitation.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert Invitation.find(token) is None  # before: the link still worked for a week after Bob was removed
