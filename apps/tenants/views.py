@@ -9,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -54,8 +54,12 @@ def signup(request):
         return redirect("home")
     form = SignupForm(_data(request))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = form.save()
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:  # the same address signed up in between (a double submit): say so, no 500
+            form.add_error("email", "An account with this email already exists. Log in instead.")
+            return render(request, "tenants/signup.html", {"form": form})
         login(request, user, backend=MODEL_BACKEND)
         messages.success(request, "Welcome! Your workspace is ready.")
         return redirect("home")
@@ -388,12 +392,15 @@ def invitation_accept(request, token):
 
     form = AcceptInvitationForm(invitation, _data(request))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            new_user = form.create_user()
-            accepted = invitation.accept(new_user)
-            if not accepted:
-                # Someone used (or revoked) the link in the meantime: no account without the invitation.
-                transaction.set_rollback(True)
+        try:
+            with transaction.atomic():
+                new_user = form.create_user()
+                accepted = invitation.accept(new_user)
+                if not accepted:
+                    # Someone used (or revoked) the link in the meantime: no account without the invitation.
+                    transaction.set_rollback(True)
+        except IntegrityError:  # a double submit created the account first: that one accepted the link
+            accepted = False
         if not accepted:
             return _invalid_invitation(request, Invitation.find(token))
         login(request, new_user, backend=MODEL_BACKEND)

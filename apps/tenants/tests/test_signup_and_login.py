@@ -46,6 +46,26 @@ def test_signup_refuses_a_taken_email_whatever_its_case(cast, client):
 
 
 @pytest.mark.django_db
+def test_a_double_submitted_signup_is_a_form_error_not_a_500(client):
+    # Both submits pass the form's "email taken?" check; the other one inserts the user first. Stand-in for that
+    # request: a row inserted just before ours (bulk_create sends no signal, so this runs once).
+    from django.db.models.signals import pre_save
+
+    def the_other_submit_wins(sender, instance, **kwargs):
+        if instance._state.adding and instance.email == "dana@example.test":
+            User.objects.bulk_create([User(email=instance.email, name="Dana (first submit)")])
+
+    pre_save.connect(the_other_submit_wins, sender=User)
+    try:
+        response = client.post(SIGNUP, GOOD)
+    finally:
+        pre_save.disconnect(the_other_submit_wins, sender=User)
+    assert response.status_code == 200
+    assert "already exists" in response.context["form"].errors["email"][0]
+    assert not Workspace.objects.filter(name=GOOD["workspace_name"]).exists()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("password, fragment", [
     ("short1", "too short"),
     ("password123", "too common"),
