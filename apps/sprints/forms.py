@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.core.validators import URLValidator
@@ -101,9 +101,28 @@ class SprintItemForm(forms.ModelForm):
 
 
 class DecisionForm(forms.Form):
+    # The decision time the form was shown with: a decision recorded by someone else since is not overwritten.
+    seen = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     decision = forms.ChoiceField(choices=[("", "—"), *Sprint.DECISIONS])
     rationale = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
                                 help_text="Why: which blockers are fixed, which risks are accepted.")
+
+    @staticmethod
+    def seen_value(sprint) -> str:
+        return sprint.decided_at.isoformat() if sprint.decided_at else ""
+
+    def clean_seen(self):
+        text = self.cleaned_data["seen"]
+        if not text:
+            return ""
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            value = None
+        if value is None or value.tzinfo is None:  # (a hidden field: its error is shown above the form)
+            self.add_error(None, "Reload the page: this form is out of date.")
+            return ""
+        return value
 
 
 class SprintStatusForm(forms.Form):

@@ -256,14 +256,21 @@ class Sprint(PublicModel):
         self.log(actor, f"changed the status from {previous} to {self.get_status_display()}")
         return True
 
+    DECISION_FINAL = (HANDED_OVER, CLOSED)  # the issued handover pack carries the decision: it no longer changes
+
     @transaction.atomic
-    def record_decision(self, decision, rationale, actor):
-        self.decision = decision
-        self.decision_rationale = rationale
-        self.decided_by = actor
-        self.decided_at = timezone.now()
-        self.save(update_fields=["decision", "decision_rationale", "decided_by", "decided_at"])
+    def record_decision(self, decision, rationale, actor, *, seen=None) -> bool:
+        """Record the go/no-go. `seen`: the decision time the person's form showed (None: do not check); if another
+        decision was recorded since, or the sprint was handed over, nothing changes and the answer is False."""
+        now = timezone.now()
+        rows = Sprint.objects.filter(pk=self.pk).exclude(status__in=self.DECISION_FINAL)
+        if seen is not None:
+            rows = rows.filter(decided_at=seen) if seen else rows.filter(decided_at__isnull=True)
+        if not rows.update(decision=decision, decision_rationale=rationale, decided_by=actor, decided_at=now):
+            return False
+        self.decision, self.decision_rationale, self.decided_by, self.decided_at = decision, rationale, actor, now
         self.log(actor, f"decided {self.get_decision_display()}: {rationale}")
+        return True
 
 
 class ActivityEntry(models.Model):

@@ -165,12 +165,22 @@ def item_row(request, sprintitem_id):
 @login_required
 def decision(request, sprint_id):
     sprint, _ = get_sprint_for(request, sprint_id, consultant=True)
-    form = DecisionForm(request.POST or None,
-                        initial={"decision": sprint.decision, "rationale": sprint.decision_rationale})
-    if request.method == "POST" and form.is_valid():
-        sprint.record_decision(form.cleaned_data["decision"], form.cleaned_data["rationale"], request.user)
-        messages.success(request, f"Decision recorded: {sprint.get_decision_display()}.")
+    if sprint.status in Sprint.DECISION_FINAL:
+        messages.error(request, f"The sprint is {sprint.get_status_display().lower()}: its go/no-go is final.")
         return redirect("sprints:detail", sprint_id=sprint.pk)
+    form = DecisionForm(request.POST or None, initial={
+        "decision": sprint.decision, "rationale": sprint.decision_rationale, "seen": DecisionForm.seen_value(sprint)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if sprint.record_decision(data["decision"], data["rationale"], request.user, seen=data["seen"]):
+            messages.success(request, f"Decision recorded: {sprint.get_decision_display()}.")
+            return redirect("sprints:detail", sprint_id=sprint.pk)
+        sprint.refresh_from_db()
+        form = DecisionForm(initial={"decision": sprint.decision, "rationale": sprint.decision_rationale,
+                                     "seen": DecisionForm.seen_value(sprint)})
+        messages.error(request, f"{sprint.decided_by.display_name if sprint.decided_by else 'Someone'} recorded "
+                                f"\"{sprint.get_decision_display()}\" since you opened the form: read it, then submit "
+                                f"yours again if it should replace it.")
     return render(request, "sprints/form_page.html", {
         "heading": f"Go / no-go for {sprint.client.name}", "form": form, "submit": "Record the decision",
         "cancel_url": reverse("sprints:detail", kwargs={"sprint_id": sprint.pk}),

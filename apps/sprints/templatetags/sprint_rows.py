@@ -189,8 +189,9 @@ def decision_fields(sprint):
     options = "".join(f'  <option value="{escape(value)}"{" selected" if value == sprint.decision else ""}>'
                       f"{escape(label)}</option>\n\n" for value, label in decision.choices)
     rows = rationale.widget.attrs["rows"]
+    seen = f' value="{escape(sprint.decided_at.isoformat())}"' if sprint.decided_at else ""
     return mark_safe(  # every value went through escape()
-        "\n\n\n\n"
+        f'\n\n<input type="hidden" name="seen"{seen} id="id_seen">\n\n'
         '  <label for="id_decision">Decision <span aria-hidden="true">*</span>\n'
         f'    <select name="decision" required id="id_decision">\n{options}</select>\n    \n  </label>\n\n'
         '  <label for="id_rationale">Rationale <span aria-hidden="true">*</span>\n'

@@ -100,3 +100,42 @@ def test_it_checks_ownership(cast, login, url):
     for sprint in (cast.orbit_sprint, cast.nova_sprint, cast.rival_sprint):
         sprint.refresh_from_db()
         assert (sprint.status, sprint.decision) == ("active", "")
+
+
+def test_a_decision_recorded_meanwhile_is_not_overwritten_by_a_stale_form(cast, login):
+    sprint = cast.orbit_sprint
+    alice, bob = login(cast.alice), None
+    form_for_alice = alice.get(decision_url(sprint)).context["form"]
+    assert form_for_alice.initial["seen"] == ""
+    # Bob records NO-GO while Alice's form is open ...
+    assert sprint.record_decision("no-go", "DKIM missing", cast.bob, seen="")
+    # ... Alice submits GO from her stale form: refused, told who decided what, nothing overwritten.
+    response = alice.post(decision_url(sprint), {"decision": "go", "rationale": "Ship it", "seen": ""})
+    assert response.status_code == 200
+    assert "recorded &quot;NO-GO&quot; since you opened the form" in response.content.decode()
+    sprint.refresh_from_db()
+    assert (sprint.decision, sprint.decision_rationale, sprint.decided_by) == ("no-go", "DKIM missing", cast.bob)
+    # The page she got back carries Bob's decision time: submitting it now replaces it, deliberately.
+    seen = response.context["form"].initial["seen"]
+    assert seen == sprint.decided_at.isoformat()
+    assert alice.post(decision_url(sprint), {"decision": "go", "rationale": "Fixed", "seen": seen}).status_code == 302
+    sprint.refresh_from_db()
+    assert (sprint.decision, sprint.decided_by) == ("go", cast.alice)
+    del bob
+    for bad in ("yesterday", "2026-11-29T10:00:00", "x" * 41):  # malformed or without a zone: reload, no change
+        response = alice.post(decision_url(sprint), {"decision": "no-go", "rationale": "r", "seen": bad})
+        assert response.status_code == 200 and Sprint.objects.get(pk=sprint.pk).decision == "go"
+
+
+def test_the_decision_is_final_once_the_sprint_is_handed_over(cast, login):
+    sprint = cast.orbit_sprint
+    assert sprint.record_decision("go", "Ready", cast.bob)
+    Sprint.objects.filter(pk=sprint.pk).update(status=Sprint.HANDED_OVER)
+    web = login(cast.bob)
+    page = web.get(reverse("sprints:detail", args=[sprint.pk])).content.decode()
+    assert "Change the decision" not in page
+    response = web.post(decision_url(sprint), {"decision": "no-go", "rationale": "Changed my mind", "seen": ""})
+    assert response.status_code == 302
+    sprint.refresh_from_db()
+    assert (sprint.decision, sprint.decision_rationale) == ("go", "Ready")
+    assert not sprint.record_decision("no-go", "model call", cast.bob)

@@ -138,7 +138,8 @@ def test_short_link_is_truncatechars():
 def test_decision_fields_are_the_form_partial(cast, decision, rationale):
     sprint = cast.nova_sprint
     sprint.decision, sprint.decision_rationale = decision, rationale
-    form = DecisionForm(initial={"decision": decision, "rationale": rationale})
+    sprint.decided_at = timezone.now() if decision else None
+    form = DecisionForm(initial={"decision": decision, "rationale": rationale, "seen": DecisionForm.seen_value(sprint)})
     assert decision_fields(sprint) == render_to_string("partials/form.html", {
         "form": form, "submit": "Record the decision"})
 
