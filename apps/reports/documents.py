@@ -33,8 +33,8 @@ def generate_pack(pack_id) -> bool:
     from .models import HandoverPack
 
     pack = HandoverPack.objects.select_related("sprint__client__workspace", "issued_by").filter(pk=pack_id).first()
-    if pack is None or (pack.is_issued and pack.is_ready):
-        return False
+    if pack is None or pack.is_current:
+        return False  # a render re-queued by the sweep, or redelivered, after the first one finished
     try:
         rendered = render_pdf(handover_html(pack))
     except Exception as exc:
@@ -45,9 +45,9 @@ def generate_pack(pack_id) -> bool:
             # Re-read under the transaction: a draft may have been issued while we rendered; its final render
             # then comes from the issue's own task, and this (draft-stamped) file is discarded.
             current = HandoverPack.objects.select_for_update().get(pk=pack.pk)
-            if current.state != pack.state:
-                return False
-            pack.store_pdf(rendered.path, rendered.pages)
+            if current.state != pack.state or (current.is_issued and current.is_ready):
+                return False  # issued meanwhile, or another worker already stored the issued PDF: never rewrite it
+            pack.store_pdf(rendered.path, rendered.pages, current.state)
     except OSError as exc:
         # Disk full, storage gone: store_pdf removed its partial file and the row still points at the previous one.
         HandoverPack.objects.filter(pk=pack.pk).update(failure=failure_reason("Saving the PDF failed", exc))
@@ -90,10 +90,12 @@ def stalled_packs(now=None):
 
     now = now or timezone.now()
     before = now - timedelta(seconds=settings.PACK_STALLED_SECONDS)
-    not_rendered = (Q(generated_at=None) | Q(generated_at__lt=F("requested_at"))
-                    | Q(state=HandoverPack.ISSUED, generated_at__lt=F("issued_at")))
-    return HandoverPack.objects.filter(not_rendered, failure="", requested_at__lt=before).filter(
-        Q(issued_at=None) | Q(issued_at__lt=before))
+    issued_unrendered = Q(state=HandoverPack.ISSUED) & ~Q(pdf_state=HandoverPack.ISSUED)
+    not_rendered = Q(generated_at=None) | Q(generated_at__lt=F("requested_at")) | issued_unrendered
+    # A draft that failed waits for the consultant's "Regenerate"; an issued pack has no such button (it would
+    # start a new version), so its final render is retried up to the attempt limit even after a failure.
+    return HandoverPack.objects.filter(not_rendered, requested_at__lt=before).filter(
+        Q(failure="") | issued_unrendered).filter(Q(issued_at=None) | Q(issued_at__lt=before))
 
 
 def redispatch_stalled(now=None) -> int:
@@ -104,11 +106,11 @@ def redispatch_stalled(now=None) -> int:
 
     now = now or timezone.now()
     queued = 0
-    for pack in stalled_packs(now).only("pk", "render_attempts", "requested_at"):
+    for pack in stalled_packs(now).only("pk", "render_attempts", "requested_at", "failure"):
         if pack.render_attempts >= settings.PACK_RENDER_ATTEMPTS:
             HandoverPack.objects.filter(pk=pack.pk, failure="").update(
-                failure=f"Rendering did not finish after {pack.render_attempts + 1} attempts (the worker stopped "
-                        f"each time). Regenerate to try again.")
+                failure=f"Rendering did not finish after {pack.render_attempts + 1} attempts. Regenerate to try "
+                        f"again.")
             continue
         # Claim it (bump requested_at) so a second sweep does not queue it twice, then publish.
         claimed = HandoverPack.objects.filter(pk=pack.pk, requested_at=pack.requested_at).update(

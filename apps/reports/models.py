@@ -34,6 +34,9 @@ class HandoverPack(PublicModel):
     sha256 = models.CharField(max_length=64, blank=True)
     pages = models.PositiveIntegerField(default=0)
     generated_at = models.DateTimeField(null=True, blank=True)
+    # The state the stored PDF was rendered in (set under the row lock): an issued pack is ready only with the
+    # PDF rendered as issued, whatever the clocks of the web and worker machines say.
+    pdf_state = models.CharField(max_length=6, choices=STATES, blank=True)
     requested_at = models.DateTimeField(default=timezone.now)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
@@ -78,7 +81,14 @@ class HandoverPack(PublicModel):
     @property
     def is_ready(self):
         """The PDF exists and matches the row's state (an issued pack waiting for its final render is not)."""
-        return bool(self.pdf) and (not self.is_issued or self.generated_at and self.generated_at >= self.issued_at)
+        return bool(self.pdf) and (not self.is_issued or self.pdf_state == self.ISSUED)
+
+    @property
+    def is_current(self):
+        """The stored PDF is what the last request asked for (a re-queued or redelivered render has nothing to do)."""
+        if self.is_issued:
+            return self.is_ready
+        return bool(self.pdf) and self.generated_at is not None and self.generated_at >= self.requested_at
 
     @property
     def download_name(self):
@@ -119,7 +129,7 @@ class HandoverPack(PublicModel):
         self.sprint.log(actor, f"issued handover pack {self.label}{note}")
         return True
 
-    def store_pdf(self, path, pages):
+    def store_pdf(self, path, pages, state):
         """Attach a fully written PDF (a temporary file) to this row.
 
         The file is saved under a fresh name and the row points at it only afterwards, so a reader never sees a
@@ -147,6 +157,9 @@ class HandoverPack(PublicModel):
                     storage.delete(target)
             raise
         self.sha256, self.pages, self.generated_at, self.failure = digest.hexdigest(), pages, timezone.now(), ""
-        self.save(update_fields=["pdf", "sha256", "pages", "generated_at", "failure"])
+        self.pdf_state = state
+        self.save(update_fields=["pdf", "sha256", "pages", "generated_at", "failure", "pdf_state"])
         if previous and previous != self.pdf.name:
-            self.pdf.storage.delete(previous)
+            # Only once the row pointing at the new file is committed: a rollback must find its old file, and a
+            # download reading the committed row meanwhile must not find it gone.
+            transaction.on_commit(lambda: storage.delete(previous), robust=True)

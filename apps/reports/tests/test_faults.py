@@ -197,3 +197,65 @@ def test_disk_full_while_storing_the_pdf_keeps_the_previous_file_and_leaves_no_p
     page = client.get(reverse("reports:handover", kwargs={"sprint_id": sprint.pk})).content.decode()
     assert "disk is full" in page
     print(f"observed ({'tmpfs' if media else 'injected ENOSPC'}): {pack.failure}; previous file still served")
+
+
+# --- e) renders that race or repeat ------------------------------------------------------------------------------
+
+def test_an_issued_pack_is_ready_only_with_the_pdf_rendered_as_issued_and_is_never_rewritten(handover_world):
+    from datetime import timedelta
+
+    sprint, alice = handover_world.orbit_sprint, handover_world.alice
+    pack = HandoverPack.request_for(sprint, alice)
+    assert documents.generate_pack(pack.pk)
+    pack.refresh_from_db()
+    draft_sha = pack.sha256
+    assert not documents.generate_pack(pack.pk)  # a redelivered or re-queued render of a current draft: nothing
+    pack.refresh_from_db()
+    assert pack.sha256 == draft_sha
+    # The issue waited on the draft render's row lock: its issue time is earlier than the draft PDF's. Before,
+    # is_ready compared those clocks and served the DRAFT-stamped PDF as the issued pack.
+    HandoverPack.objects.filter(pk=pack.pk).update(state=HandoverPack.ISSUED, issued_by=alice,
+                                                   issued_at=pack.generated_at - timedelta(seconds=1))
+    pack.refresh_from_db()
+    assert not pack.is_ready and pack.pdf_state == HandoverPack.DRAFT
+    assert documents.generate_pack(pack.pk)  # the final render
+    pack.refresh_from_db()
+    assert pack.is_ready and pack.pdf_state == HandoverPack.ISSUED and pack.sha256 != draft_sha
+    issued_sha, issued_name = pack.sha256, pack.pdf.name
+    assert not documents.generate_pack(pack.pk)  # never rendered twice
+    pack.refresh_from_db()
+    assert (pack.sha256, pack.pdf.name) == (issued_sha, issued_name)
+
+
+def test_the_previous_draft_file_is_removed_only_after_the_new_one_is_committed(
+        handover_world, django_capture_on_commit_callbacks):
+    sprint, alice = handover_world.orbit_sprint, handover_world.alice
+    pack = HandoverPack.request_for(sprint, alice)
+    assert documents.generate_pack(pack.pk)
+    pack.refresh_from_db()
+    old = Path(pack.pdf.path)
+    pack = HandoverPack.request_for(sprint, alice)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert documents.generate_pack(pack.pk)
+    assert old.exists()  # until the commit, a download of the committed row still finds its file
+    for callback in callbacks:
+        callback()
+    assert not old.exists()
+    pack.refresh_from_db()
+    assert Path(pack.pdf.path).exists()
+
+
+def test_an_issued_pack_whose_final_render_failed_is_retried_by_the_sweep(handover_world, settings, monkeypatch):
+    from django.utils import timezone
+
+    queued = []
+    monkeypatch.setattr(documents, "dispatch", lambda pk: queued.append(pk) or True)
+    pack = HandoverPack.request_for(handover_world.orbit_sprint, handover_world.alice)
+    assert pack.issue(handover_world.alice, [], "")
+    HandoverPack.objects.filter(pk=pack.pk).update(failure="Rendering failed: the font server hiccuped")
+    later = timezone.now() + timezone.timedelta(seconds=settings.PACK_STALLED_SECONDS + 1)
+    # Before: a recorded failure left an issued pack unrendered for good ("Regenerate" starts a new version).
+    assert documents.redispatch_stalled(now=later) == 1 and queued == [pack.pk]
+    assert documents.generate_pack(pack.pk)
+    pack.refresh_from_db()
+    assert pack.is_ready and pack.failure == ""
