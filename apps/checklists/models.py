@@ -203,6 +203,13 @@ class SprintItem(PublicModel):
         changed = [f for f in self.EDITABLE_FIELDS if f in changed_fields]
         if not changed:
             return
+        if "override_reason" in changed and not self.override_reason and "status" not in changed:
+            # The override was emptied ("let the scan decide again"): the scan's verdict is the status from now on,
+            # not the overridden one left standing without its reason (and without the disagreement badge).
+            scan_says = SCAN_TO_ITEM_STATUS.get(self.scan_status)
+            if scan_says and scan_says != self.status:
+                self.status = scan_says
+                changed.append("status")
         self.updated_by = actor
         self.updated_at = timezone.now()
         self.save(update_fields=[*changed, "updated_by", "updated_at"])

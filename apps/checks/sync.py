@@ -1,5 +1,7 @@
 """Findings update their linked checklist items; a consultant's override is kept and the disagreement shown."""
 
+import re
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +18,19 @@ def worst_by_check(findings) -> dict[str, list]:
     for items in grouped.values():
         items.sort(key=lambda f: STATUS_ORDER.index(f.status))
     return grouped
+
+
+SCAN_LINE = re.compile(r"Scan \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC: ")
+EARLIER_NOTES = "\n\nEarlier notes: "
+
+
+def scan_evidence(line: str, old: str) -> str:
+    """The scan's line, keeping what a person wrote below it (once: a later scan's line replaces the earlier scan
+    line only). Before, a scan that changed an item's status replaced hand-written evidence without a trace."""
+    notes = old or ""
+    if SCAN_LINE.match(notes):
+        notes = notes.split(EARLIER_NOTES, 1)[1] if EARLIER_NOTES in notes else ""
+    return (line + (EARLIER_NOTES + notes if notes.strip() else ""))[:5000]
 
 
 @transaction.atomic
@@ -41,7 +56,8 @@ def apply_scan_to_checklist(scan, checks=None) -> int:
         new_status = SCAN_TO_ITEM_STATUS.get(worst.status)
         if new_status and not item.override_reason and new_status != item.status:
             item.status = new_status
-            item.evidence_text = f"Scan {scan.finished_at:%Y-%m-%d %H:%M} UTC: {summary}"
+            item.evidence_text = scan_evidence(f"Scan {scan.finished_at:%Y-%m-%d %H:%M} UTC: {summary}",
+                                               item.evidence_text)
             item.updated_at = now
             item.updated_by = None
             fields += ["status", "evidence_text", "updated_at", "updated_by"]

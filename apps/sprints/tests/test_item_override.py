@@ -99,12 +99,13 @@ def test_a_later_scan_keeps_the_override_and_the_page_shows_the_disagreement(cas
     assert "overridden: Cert is renewed on the new load balancer &lt;b&gt;tomorrow&lt;/b&gt;" in body
     assert "http.hsts says fail" in body
 
-    # Emptying the reason hands the item back to the scan: the next scan decides.
+    # Emptying the reason hands the item back to the scan at once: its last verdict is the status. (Before, the
+    # overridden "pass" stayed, without its reason or the disagreement badge, until the next scan.)
     web.post(edit_url(tls_item), {"status": "pass", "evidence_text": "Renewal ticket OPS-12", "evidence_link": "",
                                   "owner": "", "override_reason": ""})
     tls_item.refresh_from_db()
-    assert tls_item.override_reason == "" and tls_item.status == "pass"
-    assert cast.orbit_sprint.activity.first().text.endswith("the scan decides again")
+    assert tls_item.override_reason == "" and tls_item.status == "fail"
+    assert cast.orbit_sprint.activity.first().text.endswith("status → fail, the scan decides again")
     finish_scan(cast.orbit_sprint, {"tls.certificate": "fail"})
     tls_item.refresh_from_db()
     assert tls_item.status == "fail" and not tls_item.disagrees_with_scan
@@ -116,3 +117,20 @@ def test_it_checks_ownership(cast, login, tls_item):
         assert response.status_code == 404
     tls_item.refresh_from_db()
     assert tls_item.status == "todo" and tls_item.override_reason == ""
+
+
+def test_a_scan_that_changes_the_status_keeps_the_evidence_a_person_wrote(cast, login, tls_item):
+    finish_scan(cast.orbit_sprint, {"tls.certificate": "pass"})
+    tls_item.refresh_from_db()
+    assert tls_item.status == "pass" and tls_item.evidence_text.startswith("Scan ")
+    login(cast.bob).post(edit_url(tls_item), {"status": "pass", "evidence_text": "Checked by hand: chain OK, OPS-7",
+                                              "evidence_link": "", "owner": "", "override_reason": ""})
+    finish_scan(cast.orbit_sprint, {"tls.certificate": "fail"})
+    tls_item.refresh_from_db()
+    scan_line, notes = tls_item.evidence_text.split("\n\nEarlier notes: ")
+    assert tls_item.status == "fail" and scan_line.startswith("Scan ") and "says fail" in scan_line
+    assert notes == "Checked by hand: chain OK, OPS-7"  # before: replaced by the scan line, without a trace
+    finish_scan(cast.orbit_sprint, {"tls.certificate": "pass"})  # the next change replaces the scan line only
+    tls_item.refresh_from_db()
+    assert tls_item.evidence_text.count("Scan ") == 1 and "says pass" in tls_item.evidence_text
+    assert tls_item.evidence_text.endswith("Earlier notes: Checked by hand: chain OK, OPS-7")
