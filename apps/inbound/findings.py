@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.checks.engine.findings import Finding
 from apps.checks.engine.runner import make_finding
+from apps.core.domains import is_under
 
 from .models import ARRIVAL_BAR_MINUTES, DeliveryTest
 
@@ -32,6 +33,12 @@ def delivery_finding(test: DeliveryTest) -> Finding:
     if v.get("dmarc", {}).get("result") != "pass":
         reasons.append("dmarc-unaligned")
         problems.append(f"From domain {v.get('dmarc', {}).get('from_domain') or '?'} not DMARC-aligned")
+    from_domain = str(v.get("dmarc", {}).get("from_domain") or "").lower().rstrip(".")
+    if from_domain and not is_under(from_domain, target):
+        # Mail from Gmail or any other domain can pass SPF, DKIM and DMARC for that domain: it proves nothing
+        # about the client's own sending.
+        reasons.append("from-other-domain")
+        problems.append(f"it was sent from {from_domain}, not from {target} or a subdomain")
     minutes = v.get("minutes_to_arrive", 0)
     if minutes >= ARRIVAL_BAR_MINUTES:
         reasons.append("slow-arrival")
@@ -40,8 +47,9 @@ def delivery_finding(test: DeliveryTest) -> Finding:
                 "connecting_ip": test.connecting_ip, **v, "reasons": reasons or ["delivered"]}
     if reasons:
         return make_finding("email.delivery", target, "fail", "The test email arrived but " + "; ".join(problems)
-                            + ".", evidence, "Send from a server your SPF record lists, sign with a DKIM key "
-                            "published under your From domain, and check your provider's queue delays.")
+                            + ".", evidence, f"Trigger the email from the app itself (From: an address at {target}), "
+                            "send from a server your SPF record lists, sign with a DKIM key published under your "
+                            "From domain, and check your provider's queue delays.")
     return make_finding("email.delivery", target, "pass", f"The test email arrived in {minutes:g} minutes with "
                         "SPF and DKIM passing and the From domain aligned.", evidence)
 

@@ -40,6 +40,9 @@ def receiver(testworld, settings):
 
 @pytest.fixture
 def delivery(cast):
+    # Nova's app sends its mail from its own domain, which the test world's DNS serves (SPF, DKIM key, DMARC).
+    cast.nova.domain = DELIVERY_SENDER
+    cast.nova.save(update_fields=["domain"])
     return DeliveryTest.objects.create(sprint=cast.nova_sprint)
 
 
@@ -80,7 +83,7 @@ def test_signed_message_from_an_authorized_server_passes(receiver, delivery):
     assert "Welcome aboard" not in str(delivery.headers) + str(delivery.verdict)  # the body is not kept
     finding = delivery_finding(delivery)
     assert (finding.check, finding.status, finding.evidence["reasons"]) == ("email.delivery", "pass", ["delivered"])
-    assert finding.target == "nova.example"
+    assert finding.target == DELIVERY_SENDER
 
 
 def test_forged_message_fails(receiver, delivery):
@@ -97,7 +100,19 @@ def test_forged_message_fails(receiver, delivery):
         "policy": "reject", "policy_domain": "mail-good.lrtest", "record": None}
     finding = delivery_finding(delivery)
     assert finding.status == "fail"
-    assert finding.evidence["reasons"] == ["spf-not-pass", "dkim-not-pass", "dmarc-unaligned"]
+    assert finding.evidence["reasons"] == ["spf-not-pass", "dkim-not-pass", "dmarc-unaligned", "from-other-domain"]
+
+
+def test_well_authenticated_mail_from_another_domain_fails(receiver, delivery, cast):
+    # e.g. the founder forwarding from Gmail: SPF, DKIM and DMARC pass, for a domain that is not the client's.
+    cast.nova.domain = "nova.example"
+    cast.nova.save(update_fields=["domain"])
+    send(receiver, f"bounces@{DELIVERY_SENDER}", delivery.address, signed(welcome_email(delivery.address)))
+    delivery.refresh_from_db()
+    assert delivery.verdict["dmarc"]["result"] == "pass"
+    finding = delivery_finding(delivery)
+    assert finding.status == "fail" and finding.evidence["reasons"] == ["from-other-domain"]
+    assert f"sent from {DELIVERY_SENDER}, not from nova.example" in finding.summary
 
 
 def test_unsigned_mail_from_a_third_party_domain_is_not_aligned(receiver, delivery):
@@ -107,7 +122,7 @@ def test_unsigned_mail_from_a_third_party_domain_is_not_aligned(receiver, delive
     assert delivery.verdict["spf"]["result"] == "pass"
     assert delivery.verdict["dkim"] == []
     assert delivery.verdict["dmarc"]["result"] == "fail"
-    assert delivery_finding(delivery).evidence["reasons"] == ["dkim-not-pass", "dmarc-unaligned"]
+    assert delivery_finding(delivery).evidence["reasons"] == ["dkim-not-pass", "dmarc-unaligned", "from-other-domain"]
 
 
 def test_unknown_token_is_refused_at_rcpt(receiver, delivery):
@@ -150,6 +165,8 @@ def test_malformed_messages_are_refused(receiver, delivery, message):
 
 
 def test_slow_arrival_fails_the_bar(receiver, cast):
+    cast.nova.domain = DELIVERY_SENDER
+    cast.nova.save(update_fields=["domain"])
     late = DeliveryTest.objects.create(sprint=cast.nova_sprint, requested_at=timezone.now() - timedelta(minutes=9))
     send(receiver, f"bounces@{DELIVERY_SENDER}", late.address, signed(welcome_email(late.address)))
     late.refresh_from_db()
@@ -212,7 +229,7 @@ def test_signed_delivery_turns_the_checklist_item_to_pass(receiver, delivery, ca
     assert (item.status, item.scan_status) == ("pass", "pass")
     # The sprint had no scan: a one-check scan holds the finding.
     scan = ScanRun.objects.get(sprint=cast.nova_sprint)
-    assert (scan.state, scan.profile, scan.domain, scan.client) == ("done", "internet", "nova.example", cast.nova)
+    assert (scan.state, scan.profile, scan.domain, scan.client) == ("done", "internet", DELIVERY_SENDER, cast.nova)
     assert [(f.check_id, f.status) for f in scan.findings.all()] == [("email.delivery", "pass")]
     assert scan.score == 100 and item.scan == scan
     record_delivery_finding(str(delivery.pk))  # a redelivered task changes nothing

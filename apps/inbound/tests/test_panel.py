@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 ARRIVED_VERDICT = {
     "spf": {"result": "pass", "reason": "matched ip4:127.0.0.1", "domain": "sender-app.lrtest"},
     "dkim": [{"domain": "sender-app.lrtest", "selector": "app", "result": "pass", "reason": "signature verified"}],
-    "dmarc": {"result": "pass", "from_domain": "sender-app.lrtest", "spf_aligned": True, "dkim_aligned": True,
+    "dmarc": {"result": "pass", "from_domain": "mail.nova.example", "spf_aligned": True, "dkim_aligned": True,
               "policy": "reject"},
 }
 
@@ -101,7 +101,7 @@ def test_arrived_test_shows_the_verdict_and_headers(cast, login):
         assert "Waiting since" not in page and "hx-trigger=\"every 5s\"" not in page  # no more polling
         assert "SPF" in page and "matched ip4:127.0.0.1" in page
         assert "d=sender-app.lrtest s=app" in page and "DMARC alignment" in page
-        assert "From domain sender-app.lrtest · SPF aligned · DKIM aligned" in page
+        assert "From domain mail.nova.example · SPF aligned · DKIM aligned" in page
         assert f"{test.verdict['minutes_to_arrive']} minutes after the address was created" in page
         assert "Headers kept (2)" in page and "&lt;b&gt;Welcome&lt;/b&gt;" in page  # escaped, never raw HTML
         assert "Create a new test address" in page
