@@ -9,6 +9,7 @@ is committed, a task records the email.delivery finding and its checklist item (
 from __future__ import annotations
 
 import email
+import email.parser
 import email.policy
 import logging
 
@@ -35,7 +36,9 @@ class MalformedMessage(ValueError):
 def read_headers(data: bytes) -> list[tuple[str, str]]:
     """Header fields of a message as (name, value); MalformedMessage when it is not an RFC 5322 message."""
     try:
-        message = email.message_from_bytes(data, policy=email.policy.compat32)
+        # The header section only: a multipart body without its closing boundary is the body's business (the
+        # verdict is about who sent it), not a reason to bounce a well-authenticated message.
+        message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data, headersonly=True)
     except Exception as exc:  # the parser is lenient; anything it still rejects is malformed
         raise MalformedMessage(f"unparseable message: {exc}") from None
     if message.defects:
@@ -43,6 +46,8 @@ def read_headers(data: bytes) -> list[tuple[str, str]]:
     head = data.split(b"\r\n\r\n", 1)[0] if b"\r\n\r\n" in data else data.split(b"\n\n", 1)[0]
     if not head.isascii():
         raise MalformedMessage("8-bit bytes in the header section")
+    if any(byte < 32 and byte not in (9, 10, 13) or byte == 127 for byte in head):
+        raise MalformedMessage("control characters in the header section")  # a NUL cannot even be stored
     headers = [(name, str(value)) for name, value in message.items()]
     if len(headers) > MAX_HEADER_FIELDS:
         raise MalformedMessage("too many header fields")

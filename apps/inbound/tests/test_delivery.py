@@ -140,6 +140,16 @@ def test_second_message_to_a_used_address_is_refused(receiver, delivery):
         send(receiver, f"bounces@{DELIVERY_SENDER}", delivery.address, signed(welcome_email(delivery.address)))
 
 
+def test_a_multipart_body_missing_its_closing_boundary_is_judged_not_bounced(receiver, delivery):
+    message = welcome_email(delivery.address).replace(
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nWelcome aboard!\r\n",
+        b'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n'
+        b"Welcome aboard!\r\n")  # no "--b1--": before, 550 "malformed header section"
+    send(receiver, f"bounces@{DELIVERY_SENDER}", delivery.address, signed(message))
+    delivery.refresh_from_db()
+    assert delivery.arrived and delivery_finding(delivery).status == "pass"
+
+
 def test_oversized_message_is_refused(receiver, delivery):
     huge = welcome_email(delivery.address, body="x" * 70 * 1024)
     with pytest.raises(smtplib.SMTPException) as err:
@@ -155,6 +165,7 @@ def test_oversized_message_is_refused(receiver, delivery):
     b"From: a@sender-app.lrtest\r\nFrom: b@sender-app.lrtest\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\n\r\nhi\r\n",
     b"From: a@sender-app.lrtest\r\nSubject: no date\r\n\r\nhi\r\n",
     b"From: nobody\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\n\r\nhi\r\n",
+    b"From: a@sender-app.lrtest\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\nSubject: a\x00b\r\n\r\nhi\r\n",
 ])
 def test_malformed_messages_are_refused(receiver, delivery, message):
     with pytest.raises(smtplib.SMTPDataError) as err:
