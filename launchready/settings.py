@@ -169,6 +169,7 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 # Login throttling (apps/tenants/throttle.py): failures per account and per IP within the lockout window.
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
+LOGIN_FAILURES_PER_ACCOUNT_ANY_IP = env.int("LOGIN_FAILURES_PER_ACCOUNT_ANY_IP", default=50)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: trust only REMOTE_ADDR); read by
 # apps.core.client_ip for every per-IP limit. TRUSTED_PROXY_HOPS is the name the self-serve limits once read alone.

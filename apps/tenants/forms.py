@@ -52,7 +52,7 @@ class EmailAuthenticationForm(AuthenticationForm):
             if email and self.cleaned_data.get("password"):
                 throttle.record_failure(email, ip)
             raise
-        throttle.clear_account(email)
+        throttle.clear_account(email, ip)
         return data
 
 

@@ -1,8 +1,12 @@
-"""Login throttling: failed attempts are counted per account and per client IP in Django's cache.
+"""Login throttling: failed attempts are counted per account and client IP, per IP, and per account in Django's cache.
 
-After LOGIN_FAILURES_PER_ACCOUNT failures for one address (or LOGIN_FAILURES_PER_IP from one IP) within
-LOGIN_LOCKOUT_SECONDS, further attempts are refused until the window ends, even with the right password — so a
-guesser cannot tell a hit from a miss while locked. A successful login clears the account's counter (not the IP's).
+After LOGIN_FAILURES_PER_ACCOUNT failures for one address from one IP (or LOGIN_FAILURES_PER_IP from one IP, or
+LOGIN_FAILURES_PER_ACCOUNT_ANY_IP for one address from everywhere) within LOGIN_LOCKOUT_SECONDS, further attempts
+are refused until the window ends, even with the right password — so a guesser cannot tell a hit from a miss while
+locked. The per-account lock counts per IP first: someone guessing from their own machine locks themselves out, not
+the account's owner (five bad guesses every quarter hour used to keep anyone out); the much higher any-IP ceiling
+still stops guessing spread over many addresses. A successful login or a password reset clears the account's
+counters for that IP and the any-IP one (not the IP's own).
 Counters live in the default cache: with several web processes it must be shared (Redis in production, see settings).
 """
 
@@ -24,10 +28,16 @@ def _key(kind: str, value: str) -> str:
     return f"login-failures:{kind}:{hashlib.sha256(value.encode('utf-8', 'replace')).hexdigest()[:32]}"
 
 
+def _account_keys(email: str, ip: str):
+    account = email.strip().lower()
+    keys = [(_key("account", account), _setting("LOGIN_FAILURES_PER_ACCOUNT_ANY_IP", 50))]
+    if ip:
+        keys.append((_key("account-ip", f"{account}|{ip}"), _setting("LOGIN_FAILURES_PER_ACCOUNT", 5)))
+    return keys
+
+
 def _keys(email: str, ip: str):
-    keys = []
-    if email:
-        keys.append((_key("account", email.strip().lower()), _setting("LOGIN_FAILURES_PER_ACCOUNT", 5)))
+    keys = _account_keys(email, ip) if email else []
     if ip:
         keys.append((_key("ip", ip), _setting("LOGIN_FAILURES_PER_IP", 20)))
     return keys
@@ -58,10 +68,10 @@ def record_failure(email: str, ip: str) -> None:
         log.warning("login throttle unavailable, failure not counted", extra={"error": type(exc).__name__})
 
 
-def clear_account(email: str) -> None:
+def clear_account(email: str, ip: str) -> None:
     if email:
         try:
-            cache.delete(_key("account", email.strip().lower()))
+            cache.delete_many([key for key, _limit in _account_keys(email, ip)])
         except Exception as exc:  # noqa: BLE001
             log.warning("login throttle unavailable, counter not cleared", extra={"error": type(exc).__name__})
 

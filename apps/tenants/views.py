@@ -93,7 +93,7 @@ def login_verify(request):
     if request.method == "POST":
         if form.is_valid():
             two_factor.clear_pending(request)
-            throttle.clear_account(user.email)
+            throttle.clear_account(user.email, ip)
             login(request, user, backend=backend)
             django_otp.login(request, form.device)
             safe = url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
@@ -186,6 +186,8 @@ class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConf
     success_message = "Your password was reset and you are logged in."
 
     def form_valid(self, form):
+        # The lock message says "or reset your password": a reset ends the account's lock (from this IP).
+        throttle.clear_account(form.user.email, client_ip(self.request))
         # A reset link proves the mailbox, not the second factor: users with two-factor log in again.
         if two_factor.is_enabled(form.user):
             self.post_reset_login = False

@@ -34,6 +34,25 @@ def test_the_lock_is_per_account_other_accounts_still_log_in(cast, client, setti
 
 
 @pytest.mark.django_db
+def test_a_guesser_elsewhere_does_not_lock_the_owner_out(cast, client, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    for _ in range(6):  # before: three bad guesses from anywhere kept Alice out for the whole window
+        _attempt(client, "alice@acme.test", "wrong-password-1", ip="198.51.100.66")
+    assert "Too many failed attempts" in _attempt(client, "alice@acme.test", cast.password,
+                                                   ip="198.51.100.66").content.decode()
+    assert _attempt(client, "alice@acme.test", cast.password, ip="203.0.113.7").status_code == 302
+
+
+@pytest.mark.django_db
+def test_guessing_one_account_from_many_ips_is_capped(cast, client, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT_ANY_IP = 4
+    for n in range(4):
+        _attempt(client, "alice@acme.test", "wrong-password-1", ip=f"198.51.100.{n + 1}")
+    refused = _attempt(client, "alice@acme.test", cast.password, ip="198.51.100.200")
+    assert "Too many failed attempts" in refused.content.decode() and "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
 def test_an_ip_is_locked_after_failures_across_many_accounts(cast, client, settings):
     settings.LOGIN_FAILURES_PER_IP = 4
     for n in range(4):
@@ -63,7 +82,7 @@ def test_the_lock_ends_with_its_window(cast, client, settings):
     settings.LOGIN_FAILURES_PER_ACCOUNT = 2
     _attempt(client, "alice@acme.test", "wrong-password-1")
     _attempt(client, "alice@acme.test", "wrong-password-1")
-    assert throttle.is_locked("alice@acme.test", "")
+    assert throttle.is_locked("alice@acme.test", "203.0.113.7")
     cache.clear()  # what the window's expiry does
     assert _attempt(client, "alice@acme.test", cast.password).status_code == 302
 
