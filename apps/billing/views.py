@@ -13,10 +13,11 @@ from django.views.decorators.http import require_POST
 from apps.checks import pipeline
 from apps.checks.engine import scoring
 from apps.checks.models import ScanRun
+from apps.core import ratelimit
 from apps.core.client_ip import client_ip
 from apps.tenants.access import get_score_by_token, get_scoreorder_for, get_storefront, get_workspace_for
 
-from . import fulfilment, leads, ratelimit, stripe_api
+from . import fulfilment, leads, stripe_api
 from .forms import ScoreOrderForm
 from .models import ScoreOrder, StripeEvent
 from .tasks import process_stripe_event

@@ -6,10 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.core import ratelimit
 from apps.tenants.access import (
     CONSULTANT_ROLES,
     get_scan_for,
@@ -125,7 +126,17 @@ def score_pdf(request, token):
     return _pdf_response(order.scan, workspace=order.workspace)
 
 
+# A readiness PDF is rendered in the request (a second or so of a web worker): a link shared around or a script
+# looping on it must not take the web tier with it.
+PDF_RENDERS_PER_MINUTE = 6
+
+
 def _pdf_response(scan, workspace=None):
+    if not ratelimit.allow("readiness-pdf", str(scan.pk), limit=PDF_RENDERS_PER_MINUTE, window=60):
+        response = HttpResponse("This report was downloaded many times in the last minute: try again in a minute.",
+                                status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "60"
+        return response
     rendered = documents.readiness_pdf(scan, workspace)
     handle = open(rendered.path, "rb")  # noqa: SIM115 - FileResponse closes it
     os.unlink(rendered.path)  # the open handle keeps the data readable; nothing is left behind on disk

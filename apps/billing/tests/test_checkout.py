@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from apps.billing import ratelimit
 from apps.billing.models import ScoreOrder
+from apps.core import ratelimit
 from tests.faults import cache_down, silent_server
 
 pytestmark = pytest.mark.django_db

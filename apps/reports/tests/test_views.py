@@ -148,6 +148,21 @@ def test_readiness_report_downloads_as_pdf(handover_world, login):
     assert b"".join(response.streaming_content).startswith(b"%PDF")
 
 
+def test_readiness_pdfs_rendered_in_the_request_are_rate_limited_per_scan(handover_world, login, monkeypatch):
+    from django.core.cache import cache
+
+    from apps.reports import views
+
+    cache.clear()
+    monkeypatch.setattr(views, "PDF_RENDERS_PER_MINUTE", 1)
+    url = reverse("reports:readiness", kwargs={"scanrun_id": handover_world.orbit_scan.pk})
+    client = login(handover_world.bob)
+    assert client.get(url).status_code == 200
+    refused = client.get(url)  # a loop on the link: refused before any rendering
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    cache.clear()
+
+
 @pytest.mark.parametrize("value", [
     "x" * 2001, "<script>alert(1)</script>" * 100, "\x00null byte", "ünïcödé 🚀 " * 300, "   \n\t ",
 ])
