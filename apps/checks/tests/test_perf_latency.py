@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from apps.checks.engine import Target, run_scan
 from apps.checks.engine.perf import verdict
@@ -128,7 +128,9 @@ def test_scan_cli_without_active_does_not_load(testworld, settings, capsys):
     state = testworld.state()
     settings.LAUNCHREADY_NETWORK = {key: state[key] for key in ("nameservers", "ca_bundle", "port_map",
                                                                 "allowed_networks")}
-    call_command("scan", "perf.lrtest", "--only", "perf.latency", "--rate", "10", "--json")
-    out = json.loads(capsys.readouterr().out)
-    assert [f for f in out["findings"] if f["check"] == "perf.latency"] == []
+    # Refused before any probe (exit 2), not an empty scan that scores 100 and says GO.
+    with pytest.raises(CommandError) as exc:
+        call_command("scan", "perf.lrtest", "--only", "perf.latency", "--rate", "10", "--json")
+    assert exc.value.returncode == 2 and "need --active" in str(exc.value)
+    assert capsys.readouterr().out == ""
 

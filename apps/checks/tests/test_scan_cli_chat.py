@@ -48,8 +48,9 @@ def test_openai_format_is_the_default(world_env):
 
 
 def test_active_checks_need_the_active_flag(world_env):
-    doc = scan("bot.lrtest", "--only", "ai.", "--endpoint", "chat=https://bot.lrtest/leaky/chat")
-    assert doc["findings"] == []
+    with pytest.raises(CommandError) as exc:  # refused (exit 2), not an empty scan scoring 100 and GO
+        scan("bot.lrtest", "--only", "ai.", "--endpoint", "chat=https://bot.lrtest/leaky/chat")
+    assert exc.value.returncode == 2 and "need --active" in str(exc.value)
 
 
 @pytest.mark.parametrize("args", [
