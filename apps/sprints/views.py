@@ -220,7 +220,9 @@ def portal(request):
     prefetch_related_objects(list(current.values()), "delivery_tests")  # the delivery test panels
     HandoverPack.attach_issued(current.values())
     cards = [{"client": client, "sprint": current.get(client.pk)} for client in clients]
-    workspace = cards[0]["client"].workspace if cards else None
+    # The consultancy's brand when one consultancy serves all of the founder's clients; with two, neither's.
+    workspaces = {client.workspace_id for client in clients}
+    workspace = clients[0].workspace if len(workspaces) == 1 else None
     return render(request, "sprints/portal.html", {
         "cards": cards, "workspace": workspace, "brand": brand_colours(workspace),
     })

@@ -99,3 +99,12 @@ def test_the_portal_wears_the_workspace_colours_when_they_are_well_formed(cast, 
     cast.acme.primary_colour = "red;}"  # never saved through a form, but the page must not pass it on
     cast.acme.save()
     assert "red;}" not in login(cast.fiona).get(URL).content.decode()
+
+
+def test_a_founder_served_by_two_consultancies_sees_neither_brand(cast, login):
+    cast.acme.primary_colour = "#123abc"
+    cast.acme.save()
+    ClientAccess.objects.create(user=cast.fiona, client=cast.rival)  # Rival Bot: another workspace's client
+    body = login(cast.fiona).get(URL).content.decode()
+    assert "Nova AI" in body and "Rival Bot" in body
+    assert "--pico-primary: #123abc" not in body and cast.acme.name not in body.split("<main", 1)[0]
