@@ -15,6 +15,7 @@ from __future__ import annotations
 from apps.checks.engine.envvars import NAME, TEMPLATE_ENV, normalise_environment, parse_env_names
 
 MAX_ENV_FILE_BYTES = 256 * 1024
+MAX_ENV_NAMES = 500
 
 
 class EnvFileError(ValueError):
@@ -34,6 +35,9 @@ def names_from_upload(upload, max_bytes: int = MAX_ENV_FILE_BYTES) -> list[str]:
     if b"\x00" in raw:
         raise EnvFileError("This is not a text file; upload a .env.example-style file (NAME=value lines).")
     names = parse_env_names(raw.decode("utf-8-sig", "replace"))
+    if len(names) > MAX_ENV_NAMES:
+        raise EnvFileError(f"The file lists {len(names)} names; an app's env has at most {MAX_ENV_NAMES}. Upload "
+                           f"the app's .env.example only.")
     if not names:
         raise EnvFileError("No variable names found; lines should look like NAME=value or export NAME=value.")
     return names
@@ -45,24 +49,27 @@ def record_env_names(client, environment: str, names: list[str]) -> dict[str, li
     staging/production/...: the environment is added to each row's `environments`. The `example` environment is
     the app's template: its names are recorded as required, without claiming they exist anywhere.
     """
+    from django.db import transaction
+
     from apps.clients.models import EnvVar
 
     env = normalise_environment(environment)
     created, updated = [], []
-    for name in names:
-        if not NAME.match(name):
-            continue
-        row, is_new = EnvVar.objects.get_or_create(client=client, name=name)
-        changed = is_new
-        if env == TEMPLATE_ENV:
-            if not row.required:
-                row.required, changed = True, True
-        elif env not in row.environments:
-            row.environments = [*row.environments, env]
-            changed = True
-        if changed:
-            row.save()
-            (created if is_new else updated).append(name)
+    with transaction.atomic():  # all of the file's names or none (a timeout must not leave half an import)
+        for name in names:
+            if not NAME.match(name):
+                continue
+            row, is_new = EnvVar.objects.get_or_create(client=client, name=name)
+            changed = is_new
+            if env == TEMPLATE_ENV:
+                if not row.required:
+                    row.required, changed = True, True
+            elif env not in row.environments:
+                row.environments = [*row.environments, env]
+                changed = True
+            if changed:
+                row.save()
+                (created if is_new else updated).append(name)
     return {"created": created, "updated": updated}
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django import forms
 
+from apps.checks.engine.envvars import looks_like_a_value
 from apps.core.domains import DomainError, is_under, normalize_domain, to_unicode
 
 from .models import (
@@ -79,6 +80,13 @@ class ClientForm(forms.ModelForm):
             self.fields["workspace"].queryset = workspaces
         if not adding:
             self.initial["domain"] = self.instance.domain_unicode
+
+    def save(self, commit=True):
+        if not self.instance._state.adding and "domain" in self.changed_data:
+            # Proof of ownership was for the old domain: the new one must be verified again.
+            self.instance.ownership_verified_at = self.instance.ownership_checked_at = None
+            self.instance.ownership_method, self.instance.ownership_result = "", {}
+        return super().save(commit)
 
     def clean_staging_url(self):
         url = self.cleaned_data.get("staging_url", "")
@@ -170,7 +178,7 @@ class EndpointForm(ClientChildForm):
             raise forms.ValidationError('The template needs a {prompt} placeholder, e.g. {"message": "{prompt}"}.')
         try:
             json.loads(template.replace("{prompt}", "test"))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested a few thousand levels deep
             raise forms.ValidationError(
                 'The template must be JSON with {prompt} inside a string, e.g. {"message": "{prompt}"}.'
             ) from None
@@ -193,24 +201,6 @@ class EndpointForm(ClientChildForm):
 # --- the env-var inventory: names only ----------------------------------------------------------------------------
 NEVER_VALUES = "Enter the variable's name only, like STRIPE_SECRET_KEY. Values are never collected here."
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Shapes of well-known credentials: such a "name" is a pasted value.
-CREDENTIAL_SHAPES = re.compile(
-    r"^(?:[sr]k_(?:live|test)_|pk_live_|whsec_|gh[pousr]_|github_pat_|glpat-|xox[abpr]-|sk-|eyJ)"
-    r"|^(?:AKIA|ASIA)[0-9A-Z]{16}$|^AIza[0-9A-Za-z_-]{35}$"
-)
-
-
-def looks_like_a_value(text):
-    """True for text that is probably a secret rather than a name or a place: a credential's shape,
-    an assignment, or a long unbroken token mixing lower case, upper case and digits."""
-    if "=" in text or any(CREDENTIAL_SHAPES.search(token) for token in text.split()):
-        return True
-    for token in text.split():
-        mixed = (any(c.islower() for c in token) and any(c.isupper() for c in token)
-                 and any(c.isdigit() for c in token))
-        if len(token) >= 20 and mixed:
-            return True
-    return False
 
 
 class EnvVarForm(ClientChildForm):

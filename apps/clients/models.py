@@ -218,7 +218,7 @@ class Endpoint(PublicModel):
 
             try:
                 json.loads(self.request_template.replace("{prompt}", "test"))
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ValidationError({"request_template": "The template must be JSON (with {prompt})."}) from None
             if "{prompt}" not in self.request_template:
                 raise ValidationError({"request_template": "The template needs a {prompt} placeholder."})

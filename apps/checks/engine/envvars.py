@@ -25,6 +25,36 @@ TEMPLATE_ENV = "example"
 MAX_LISTED = 50
 
 
+# Shapes of well-known credentials: such a "name" is a pasted value.
+CREDENTIAL_SHAPES = re.compile(
+    r"^(?:[sr]k_(?:live|test)_|pk_live_|whsec_|gh[pousr]_|github_pat_|glpat-|xox[abpr]-|sk-|eyJ)"
+    r"|^(?:AKIA|ASIA)[0-9A-Z]{16}$|^AIza[0-9A-Za-z_-]{35}$"
+)
+
+
+# A URL carrying a password (postgres://app:secret@db/app — the classic DATABASE_URL value).
+URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/@:]*:[^\s/@]+@", re.IGNORECASE)
+HEX_OR_UUID = re.compile(r"^(?:[0-9a-f]{20,}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})$", re.IGNORECASE)
+# A TOTP seed or an API key in capitals: letters and digits, no underscore, long (names are words joined by "_").
+CAPS_TOKEN = re.compile(r"^(?=[A-Z0-9]*\d)[A-Z0-9]{16,}$")
+
+
+def looks_like_a_value(text):
+    """True for text that is probably a secret rather than a name or a place: a credential's shape, an
+    assignment, a URL with a password, a hex or UUID token, a long capitals-and-digits token without "_", or a long
+    unbroken token mixing lower case, upper case and digits."""
+    if "=" in text or URL_WITH_PASSWORD.search(text):
+        return True
+    for token in text.split():
+        if CREDENTIAL_SHAPES.search(token) or HEX_OR_UUID.match(token) or CAPS_TOKEN.match(token):
+            return True
+        mixed = (any(c.islower() for c in token) and any(c.isupper() for c in token)
+                 and any(c.isdigit() for c in token))
+        if len(token) >= 20 and mixed:
+            return True
+    return False
+
+
 def iter_env_assignments(text: str) -> Iterator[tuple[str, str]]:
     """(name, value) pairs of a dotenv text; the caller decides what to keep. Multi-line quoted values are one.
 
@@ -71,7 +101,8 @@ def iter_env_assignments(text: str) -> Iterator[tuple[str, str]]:
 
 def parse_env_names(text: str) -> list[str]:
     """Variable names of a `.env`-style text, in order, once each. Values are discarded as they are read."""
-    return list(dict.fromkeys(name for name, _value in iter_env_assignments(text)))
+    # A "name" shaped like a credential (AKIA…, a TOTP seed, a hex key) is a value pasted on its own line.
+    return list(dict.fromkeys(name for name, _value in iter_env_assignments(text) if not looks_like_a_value(name)))
 
 
 def normalise_environment(name: str) -> str:

@@ -211,3 +211,12 @@ def test_complete_skipped_when_no_environment_is_declared_anywhere():
     assert f.status == "skipped" and "environments" in f.summary
     # Declared for staging only: production is known to lack it.
     assert scan_env(env_inventory=[row("A", "staging")])["deploy.env_complete"].status == "fail"
+
+
+def test_names_shaped_like_credentials_are_dropped_and_huge_lists_refused():
+    assert parse_env_names("STRIPE_SECRET_KEY\nAKIAIOSFODNN7EXAMPLE\nJBSWY3DPEHPK3PXP\nPORT\n") == [
+        "STRIPE_SECRET_KEY", "PORT"]
+    many = "\n".join(f"VAR_{n}=1" for n in range(501)).encode()
+    with pytest.raises(EnvFileError) as exc:
+        names_from_upload(io.BytesIO(many))
+    assert "501 names" in str(exc.value)

@@ -131,6 +131,17 @@ def test_the_staging_url_is_validated_and_shown(cast, login):
     assert "staging <code>https://nova-staging.vercel-preview.example/</code>" in page
 
 
+def test_changing_the_domain_drops_the_proof_of_ownership(cast, login):
+    from django.utils import timezone
+
+    Client.objects.filter(pk=cast.nova.pk).update(ownership_verified_at=timezone.now(), ownership_method="dns_txt")
+    url = reverse("clients:edit", kwargs={"client_id": cast.nova.pk})
+    assert login(cast.alice).post(url, {"name": "Nova AI", "domain": "nova-ai.example"}).status_code == 302
+    client = Client.objects.get(pk=cast.nova.pk)
+    assert client.domain == "nova-ai.example" and not client.ownership_verified  # before: "✓ verified", unverified
+    assert client.ownership_method == ""
+
+
 def test_edit_refuses_a_domain_that_would_orphan_hostnames(cast, login):
     Hostname.objects.create(client=cast.nova, name="app.nova.example", role="app")
     url = reverse("clients:edit", kwargs={"client_id": cast.nova.pk})

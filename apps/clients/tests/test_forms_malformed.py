@@ -88,6 +88,7 @@ def test_endpoint_stores_unicode_hosts_as_punycode(cast, login):
     ("chat", '{"message": {prompt}}', "must be JSON"),
     ("chat", "<script>{prompt}</script>", "must be JSON"),
     ("chat", '{"m": "{prompt}"' + " " * 4000 + "}", "at most 4000"),
+    ("chat", "[" * 1990 + '"{prompt}"' + "]" * 1990, "must be JSON"),  # before: RecursionError, a 500
     ("homepage", '{"message": "{prompt}"}', "Only chat endpoints"),
 ])
 def test_endpoint_refuses_bad_chat_templates(cast, login, kind, template, message):
@@ -131,6 +132,8 @@ SECRET = "sk_live_51Hxyz9SuperSecretValue0000"
     "CLÉ_SECRÈTE",
     "DATABASE_URL\npostgres://u:p@db/x",
     "N" * 129,
+    "a3f9c0d1e2b4a5f6c7d8e9f0a1b2c3d4",  # a hex key
+    "JBSWY3DPEHPK3PXP",  # a TOTP seed
 ])
 def test_env_var_refuses_anything_but_a_name_without_echoing_it(cast, login, name):
     response, errors = post_add(login(cast.fiona), "envvar", cast.nova, {"name": name, "environments": ["production"]})
@@ -164,6 +167,25 @@ def test_env_var_where_stored_refuses_a_pasted_value(cast, login):
     assert "where_stored" in errors and SECRET not in response.content.decode()
     assert response.context["form"]["name"].value() == "STRIPE_SECRET_KEY"  # a valid name is kept
     assert not EnvVar.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["postgres://app:hunter2hunter2@db.internal:5432/app",
+                                   "mongodb+srv://admin:pa55word@cluster0.example.net/db",
+                                   "key 3f2b8c1e-9d4a-4b7e-8f1a-2c3d4e5f6a7b"])
+def test_env_var_where_stored_refuses_urls_with_passwords_and_keys(cast, login, where):
+    response, errors = post_add(login(cast.fiona), "envvar", cast.nova,
+                                {"name": "DATABASE_URL", "where_stored": where})
+    assert "where_stored" in errors and where not in response.content.decode()
+    assert not EnvVar.objects.exists()
+
+
+def test_env_var_where_stored_keeps_ordinary_places(cast, login):
+    web = login(cast.alice)
+    places = ["Render dashboard", "https://vercel.com/acme/app/settings", "1Password vault Ops", "AWS SSM /prod/app"]
+    for n, where in enumerate(places):
+        response = web.post(add_url("envvar", cast.nova), {"name": f"VAR_{n}", "where_stored": where})
+        assert response.status_code == 302, (where, response.context and response.context["form"].errors)
+    assert sorted(EnvVar.objects.values_list("where_stored", flat=True)) == sorted(places)
 
 
 def test_env_var_edit_refuses_a_value_and_keeps_the_old_name(cast, login):

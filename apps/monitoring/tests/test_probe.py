@@ -23,3 +23,11 @@ def test_a_hook_url_with_a_bad_port_is_permanent_and_its_credentials_stay_out_of
     with pytest.raises(TransportError) as exc:
         asyncio.run(post(testworld.profile(), f"https://ops:{password}@hooks.lrtest:99999/x", b"{}", {}))
     assert exc.value.permanent and "hooks.lrtest" in exc.value.message and "s3cret" not in exc.value.message
+
+
+def test_a_json_body_nested_thousands_deep_is_a_failed_probe_not_a_crash():
+    from apps.monitoring.probe import ProbeSpec, judge
+
+    body = ("[" * 100_000 + "]" * 100_000).encode()
+    assert judge(ProbeSpec("m", "https://x.example/", json_field="ok"), 200, body) == (
+        False, "JSON field 'ok' missing", "unexpected content")
