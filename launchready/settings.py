@@ -293,6 +293,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # The sweeps that supervise scans must not queue behind the scans they supervise (exact names win over globs).
+    "apps.checks.tasks.finalize_overdue_scans": {"queue": "default"},
+    "apps.checks.tasks.redispatch_stalled_parts": {"queue": "default"},
+    "apps.checks.tasks.start_due_rescans": {"queue": "default"},
     "apps.checks.tasks.*": {"queue": "scans"},
     "apps.reports.tasks.*": {"queue": "reports"},
     "apps.monitoring.tasks.*": {"queue": "monitors"},
@@ -300,8 +304,11 @@ CELERY_TASK_ROUTES = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": 60.0},
-    "finalize-overdue-scans": {"task": "apps.checks.tasks.finalize_overdue_scans", "schedule": 30.0},
-    "redispatch-stalled-parts": {"task": "apps.checks.tasks.redispatch_stalled_parts", "schedule": 15.0},
+    # expires: a tick still queued when the next one is due is dropped, so a backlog never runs a sweep k times.
+    "finalize-overdue-scans": {"task": "apps.checks.tasks.finalize_overdue_scans", "schedule": 30.0,
+                               "options": {"expires": 30}},
+    "redispatch-stalled-parts": {"task": "apps.checks.tasks.redispatch_stalled_parts", "schedule": 15.0,
+                                 "options": {"expires": 15}},
     "redispatch-stalled-packs": {"task": "apps.reports.tasks.redispatch_stalled_packs", "schedule": 60.0},
     "billing-catch-up": {"task": "apps.billing.tasks.catch_up", "schedule": 60.0},
     "start-due-rescans": {"task": "apps.checks.tasks.start_due_rescans", "schedule": 300.0},

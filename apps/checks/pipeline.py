@@ -580,8 +580,12 @@ def finalize(scan: ScanRun, *, reason: str = "") -> bool:
     return bool(won)
 
 
-NOTHING_RAN = ("No worker ran this scan before its deadline: check that a Celery worker is running, "
+NOTHING_RAN = ("No worker started this scan before its deadline: check that a Celery worker is running, "
                "then run the scan again.")
+TOO_BUSY = "The workers were too busy to start this scan in time: add workers, or run the scan again later."
+# A scan nobody has started yet while the workers are busy with others waits in the queue: its deadline moves
+# on, up to this many deadlines after it was created, before it fails as too busy.
+QUEUE_WAIT_DEADLINES = 4
 
 
 def fail(scan: ScanRun, *, reason: str) -> bool:
@@ -595,17 +599,34 @@ def fail(scan: ScanRun, *, reason: str) -> bool:
     return bool(won)
 
 
+def workers_busy(now, exclude_scan) -> bool:
+    """Did a worker start a part of another scan lately? Then the workers are alive, only busy."""
+    since = now - timedelta(seconds=settings.SCAN_DEADLINE_SECONDS)
+    return ScanPart.objects.filter(Q(started_at__gte=since) | Q(waiting_at__gte=since)).exclude(
+        scan_id=exclude_scan.pk).exists()
+
+
 def finalize_overdue(now=None) -> int:
-    """Scans past their deadline: one that finished no part failed (nothing was measured); otherwise `error`
+    """Scans past their deadline. One that no worker started: it waits longer while the workers are busy with
+    other scans (up to QUEUE_WAIT_DEADLINES), else it fails (nothing was measured). One that started: `error`
     findings for every unfinished part, and finalized with what was measured."""
     now = now or timezone.now()
     count = 0
     for scan in ScanRun.objects.filter(state__in=[ScanRun.QUEUED, ScanRun.RUNNING], deadline__lt=now):
-        count += 1
-        if scan.parts_done == 0:
-            fail(scan, reason=NOTHING_RAN)
+        # (a part a worker holds while it waits for a connection slot counts as started)
+        if not scan.parts.filter(Q(started_at__isnull=False) | Q(waiting_at__isnull=False)).exists():
+            waited_enough = scan.created_at < now - QUEUE_WAIT_DEADLINES * timedelta(
+                seconds=settings.SCAN_DEADLINE_SECONDS)
+            if not waited_enough and workers_busy(now, scan):
+                ScanRun.objects.filter(pk=scan.pk, deadline=scan.deadline).update(
+                    deadline=now + timedelta(seconds=settings.SCAN_DEADLINE_SECONDS))
+                continue
+            count += fail(scan, reason=TOO_BUSY if waited_enough and workers_busy(now, scan) else NOTHING_RAN)
             continue
-        ScanRun.objects.filter(pk=scan.pk).update(failure_reason="deadline passed")
+        count += 1
+        # Conditional: a worker may have finished it cleanly since the SELECT above.
+        ScanRun.objects.filter(pk=scan.pk, state__in=[ScanRun.QUEUED, ScanRun.RUNNING]).update(
+            failure_reason="deadline passed")
         target = Target(**scan.target)
         for part in scan.parts.filter(finished_at=None):
             specs = selected(scan.options.get("only") or None, include_active=bool(scan.options.get("active")),

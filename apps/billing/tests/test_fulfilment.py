@@ -299,7 +299,7 @@ def test_a_paid_scan_no_worker_ran_is_run_again_then_the_order_fails_and_says_so
     page = _score_page(shop, order).content.decode()
     order.refresh_from_db()
     assert order.state == ScoreOrder.FAILED and order.scan_id == second.pk
-    assert "2 scans failed" in order.failure_reason and "No worker ran this scan" in order.failure_reason
+    assert "2 scans failed" in order.failure_reason and "No worker started this scan" in order.failure_reason
     assert "Scan failed" in page and "We could not run the scan" in page and "Score <strong" not in page
     assert "Payment failed" not in page
     fulfilment.catch_up(later + timedelta(hours=2))

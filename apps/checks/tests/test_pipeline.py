@@ -127,9 +127,34 @@ def test_a_scan_no_worker_ran_before_its_deadline_fails_without_a_score(cast, go
     # Before: DONE with a score (and "GO") made of nothing but "could not decide" findings.
     assert scan.state == ScanRun.FAILED and scan.finished_at
     assert scan.score is None and scan.grade == "" and scan.decision == ""
-    assert "No worker ran this scan" in scan.failure_reason and not scan.findings.exists()
+    assert "No worker started this scan" in scan.failure_reason and not scan.findings.exists()
     assert dict(cast.nova_sprint.items.values_list("pk", "status")) == items  # the checklist is left alone
     assert pipeline.finalize_overdue(now=timezone.now() + timedelta(hours=1)) == 0
+
+
+@pytest.mark.django_db
+def test_a_queued_scan_waits_longer_while_the_workers_are_busy_then_fails_as_too_busy(
+        cast, good_client, world_state, django_capture_on_commit_callbacks, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks(execute=False):
+        busy = pipeline.start_scan(client=good_client, requested_by=cast.alice, only=["http.hsts"])
+        queued = pipeline.start_scan(client=good_client, requested_by=cast.alice, only=["tls."])
+    deadline = queued.deadline
+    later = timezone.now() + timedelta(seconds=settings.SCAN_DEADLINE_SECONDS + 1)
+    busy.parts.update(started_at=later)  # a worker is on another scan: alive, only busy
+    assert pipeline.finalize_overdue(now=later) == 1  # the busy scan itself: started, finalized with errors
+    queued.refresh_from_db()
+    assert queued.state == ScanRun.QUEUED and queued.deadline > deadline  # waits on; before: FAILED "no worker"
+    much_later = queued.created_at + timedelta(seconds=settings.SCAN_DEADLINE_SECONDS * pipeline.QUEUE_WAIT_DEADLINES
+                                               + 1)
+    ScanPart.objects.filter(scan=busy).update(started_at=much_later)
+    ScanRun.objects.filter(pk=queued.pk).update(deadline=much_later - timedelta(seconds=1))
+    assert pipeline.finalize_overdue(now=much_later) == 1
+    queued.refresh_from_db()
+    assert queued.state == ScanRun.FAILED and queued.failure_reason == pipeline.TOO_BUSY
 
 
 @pytest.mark.worker
