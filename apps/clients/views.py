@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from apps.core import ratelimit
 from apps.sprints.models import ActivityEntry
 from apps.tenants.access import (
     CONSULTANT_ROLES,
@@ -217,12 +218,19 @@ def inventory_delete(request, kind, **ids):
 
 
 # --- active checks: ownership, env-name uploads, the repository ------------------------------------------------
+# "Verify now" fetches from the client's domain inside the request: a few tries a minute per client are plenty.
+VERIFY_PER_MINUTE = 5
+
+
 @login_required
 def verify_ownership(request, client_id):
     """"Verify now": look for the client's token in DNS and at the well-known URL, and record what was found."""
     client, _role = get_client_for(request, client_id, consultant=True)  # access first: outsiders 404 on GET too
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    if not ratelimit.allow("verify-ownership", str(client.pk), limit=VERIFY_PER_MINUTE, window=60):
+        messages.error(request, "Verification was tried several times this minute: wait a minute, then try again.")
+        return redirect(_client_page(client, "ownership"))
     try:
         result = client.verify_ownership()
     except ImproperlyConfigured as exc:

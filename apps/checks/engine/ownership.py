@@ -115,13 +115,26 @@ async def _by_file(domain: str, token: str, net: ScanNet) -> tuple[bool, str, di
     return False, f"{url} does not contain this token", {"hops": hops}
 
 
+# The whole well-known-file check (up to MAX_FILE_REDIRECTS + 1 fetches): "Verify now" runs in a web request, and a
+# site answering a byte every few seconds on each hop would otherwise hold a web worker for a minute.
+FILE_CHECK_BUDGET_S = 12.0
+
+
+async def _by_file_within_budget(domain: str, token: str, net: ScanNet) -> tuple[bool, str, dict]:
+    try:
+        return await asyncio.wait_for(_by_file(domain, token, net), FILE_CHECK_BUDGET_S)
+    except TimeoutError:
+        url = file_url(domain)
+        return False, f"{url} did not answer within {FILE_CHECK_BUDGET_S:g} s", {"url": url, "error": "timeout"}
+
+
 async def verify_ownership(domain: str, token: str, net: ScanNet) -> Ownership:
     """Verified when the TXT record or the well-known file carries `token`; otherwise says what was seen."""
     domain = domain.lower().rstrip(".")
     if not is_valid_token(token):
         return Ownership(domain, False, None, "No valid verification token was issued for this domain.")
     (dns_ok, dns_why, dns_ev), (file_ok, file_why, file_ev) = await asyncio.gather(
-        _by_dns(domain, token, net), _by_file(domain, token, net))
+        _by_dns(domain, token, net), _by_file_within_budget(domain, token, net))
     evidence = {"dns_txt": {"ok": dns_ok, "reason": dns_why, **dns_ev},
                 "well_known_file": {"ok": file_ok, "reason": file_why, **file_ev}}
     if dns_ok:

@@ -158,3 +158,18 @@ def test_instructions_name_both_methods():
     assert '"launchready-verify=abcdefghijklmnop1234" at example.com' in text
     assert "https://example.com/.well-known/launchready-verify.txt" in text
 
+
+
+def test_the_file_check_has_one_budget_whatever_the_site_does(world_profile, monkeypatch):
+    # "Verify now" runs in a web request: a site trickling its answer must not hold the worker for every hop's
+    # own timeout (up to four fetches).
+    import time
+
+    from apps.checks.engine import ownership
+
+    monkeypatch.setattr(ownership, "FILE_CHECK_BUDGET_S", 0.3)
+    started = time.monotonic()
+    result = verify(world_profile, "trickle.lrtest", new_token())
+    assert time.monotonic() - started < 3
+    assert result.verified is False
+    assert "did not answer within 0.3 s" in result.evidence["well_known_file"]["reason"]

@@ -287,3 +287,21 @@ def test_repository_and_env_pages_are_for_consultants(cast, login):
         assert login(cast.charlie).post(url(name, cast.nova), {"repo_url": "https://x.example/r.git"}).status_code \
             == 404
         assert login(cast.bob).get(url(name, cast.nova)).status_code == 200
+
+
+def test_verify_now_is_limited_per_client_per_minute(cast, login, world_state, monkeypatch):
+    from django.core.cache import cache
+
+    from apps.clients import views
+
+    cache.clear()
+    monkeypatch.setattr(views, "VERIFY_PER_MINUTE", 2)
+    client = world_client(cast, "owned-txt.lrtest", "not-the-right-token-0123456789")
+    web = login(cast.bob)
+    for _ in range(2):
+        web.post(url("verify_ownership", client))
+    checked = Client.objects.get(pk=client.pk).ownership_checked_at
+    page = web.post(url("verify_ownership", client), follow=True).content.decode()
+    assert "wait a minute" in page
+    assert Client.objects.get(pk=client.pk).ownership_checked_at == checked  # nothing fetched the third time
+    cache.clear()
