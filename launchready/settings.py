@@ -326,6 +326,8 @@ SCAN_DEADLINE_SECONDS = env.int("SCAN_DEADLINE_SECONDS", default=300)
 # again (its task was lost with a broker, or its worker died): see apps/checks/pipeline.redispatch_stalled.
 SCAN_PART_UNSTARTED_SECONDS = env.int("SCAN_PART_UNSTARTED_SECONDS", default=20)
 SCAN_PART_STALLED_SECONDS = env.int("SCAN_PART_STALLED_SECONDS", default=90)
+# A running task renews its host slots and marks its parts alive this often (well under both limits above/below).
+SCAN_HEARTBEAT_SECONDS = env.float("SCAN_HEARTBEAT_SECONDS", default=20.0)
 # Active checks (verified domains only): the load probe's rate and duration, kept small by default.
 ACTIVE_SCAN_RATE = env.float("ACTIVE_SCAN_RATE", default=20.0)
 ACTIVE_SCAN_DURATION = env.float("ACTIVE_SCAN_DURATION", default=10.0)

@@ -17,6 +17,7 @@ import logging
 import random
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -290,7 +291,7 @@ def _run_scan_parts(scan: ScanRun, parts: list[ScanPart], wait_for_slot: float) 
         home = next((p for p in parts if p.pk == home_pk), None)
         extra = _contributed_checks(scan) if home is not None else []
         recorded = _record_early(parts, home)
-        with _repo_on_disk(target, needed=any(p.family == "repo" for p in parts)):
+        with _repo_on_disk(target, needed=any(p.family == "repo" for p in parts)), Heartbeat(lease, ids):
             # async_to_sync, not asyncio.run: the recording callbacks (sync_to_async) then run on this thread and
             # its database connection, inside whatever transaction it is in.
             *results, contributed = async_to_sync(run_units_async)(
@@ -448,6 +449,40 @@ class HostSlot:
 
     def __exit__(self, *exc):
         release_host_slots(self.key, self.holder)
+
+
+class Heartbeat:
+    """While a task's parts run, every SCAN_HEARTBEAT_SECONDS: renew its host slots' lease and mark its parts
+    alive (started_at). A long part — the load probe may take minutes — would otherwise look stalled to the sweep,
+    be published again, and its duplicate would take the slot once the lease ran out and probe the client twice."""
+
+    def __init__(self, lease: HostSlot, part_ids: list[int]):
+        self.lease, self.part_ids = lease, part_ids
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="scan-heartbeat", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        # Bounded: a beat waiting on a row lock (the task's own transaction, a test's) must not hold the task.
+        self.thread.join(timeout=2)
+
+    def _beat(self):
+        from django.db import connections
+
+        try:
+            while not self.stopped.wait(settings.SCAN_HEARTBEAT_SECONDS):
+                now = timezone.now()
+                HostLease.objects.filter(key=self.lease.key, holder=self.lease.holder).update(
+                    expires_at=now + timedelta(seconds=settings.SCAN_HOST_LEASE_SECONDS))
+                ScanPart.objects.filter(pk__in=self.part_ids, finished_at=None).update(started_at=now)
+        except Exception:  # noqa: BLE001 - a missed beat costs a duplicate at worst, never the scan
+            log.exception("scan heartbeat failed for parts %s", self.part_ids)
+        finally:
+            connections.close_all()  # this thread's own connections
 
 
 @contextlib.contextmanager

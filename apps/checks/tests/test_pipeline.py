@@ -379,3 +379,45 @@ def test_a_batch_records_its_parts_as_they_finish_not_all_at_its_end(cast, good_
     assert sum(n for n, _state in recorded) == len(ids)
     direct = run_scan(pipeline.target_for_client(good_client), worker_profile(), ["http.hsts", "dns."])
     assert _verdicts(scan.findings.all()) == _verdicts(direct.findings)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_part_keeps_its_slot_and_is_not_published_again_while_it_runs(cast, world_state, settings,
+                                                                             django_capture_on_commit_callbacks):
+    # A load probe may take minutes; before, a part running longer than SCAN_PART_STALLED_SECONDS was published
+    # again, and its duplicate took the host slot once the lease ran out: the client was probed twice at once.
+    # Here the part is slow for real: the test world's trickle site answers a byte at a time until the timeout.
+    import threading
+    from datetime import timedelta
+
+    from django.db import connections
+    from django.utils import timezone
+
+    from apps.checks.models import HostLease
+
+    settings.SCAN_HEARTBEAT_SECONDS = 0.2
+    settings.SCAN_PART_STALLED_SECONDS = 1
+    client = Client.objects.create(workspace=cast.acme, name="Slow Co", domain="trickle.lrtest",
+                                   network_profile="testworld")
+    with django_capture_on_commit_callbacks(execute=False):
+        scan = pipeline.start_scan(client=client, requested_by=cast.alice, only=["http.hsts"])
+    part = scan.parts.get()
+
+    def run():
+        try:
+            pipeline.run_part(part.pk)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=run)
+    started = timezone.now()
+    worker.start()
+    try:
+        time.sleep(2.5)
+        assert ScanPart.objects.get(pk=part.pk).finished_at is None, "the part was not slow: nothing was tested"
+        assert pipeline.redispatch_stalled() == 0  # alive (its heartbeat): not published again
+        held = list(HostLease.objects.exclude(holder="").values_list("expires_at", flat=True))
+        assert held and min(held) > started + timedelta(seconds=settings.SCAN_HOST_LEASE_SECONDS + 1)  # renewed
+    finally:
+        worker.join(timeout=60)
+    assert ScanPart.objects.get(pk=part.pk).finished_at is not None
