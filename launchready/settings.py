@@ -89,6 +89,7 @@ DEPLOY_SMOKE_FAILED_HOOK = env.str("DEPLOY_SMOKE_FAILED_HOOK", default="apps.mon
 
 MIDDLEWARE = [
     "apps.core.request_id.RequestIdMiddleware",
+    "apps.core.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -332,6 +333,9 @@ SCAN_HEARTBEAT_SECONDS = env.float("SCAN_HEARTBEAT_SECONDS", default=20.0)
 ACTIVE_SCAN_RATE = env.float("ACTIVE_SCAN_RATE", default=20.0)
 ACTIVE_SCAN_DURATION = env.float("ACTIVE_SCAN_DURATION", default=10.0)
 REPO_UPLOAD_MAX_BYTES = env.int("REPO_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+# Uploaded files (repository bundles, logos) readable by the app's user and group only, not by everyone on the host.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 # Politeness: at most SCAN_HOST_CONCURRENCY connections to one target domain across all workers. A running part holds
 # one of SCAN_HOST_CONCURRENCY // SCAN_PART_CONNECTIONS leases and opens at most SCAN_PART_CONNECTIONS at once.
 SCAN_HOST_CONCURRENCY = env.int("SCAN_HOST_CONCURRENCY", default=8)
