@@ -5,8 +5,9 @@ checks payment_status, and claims the order with a conditional UPDATE so exactly
 
 import logging
 
+import stripe
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -143,6 +144,7 @@ def process_event(event_pk: int) -> None:
 
 
 EVENT_ATTEMPTS = 10
+TRANSIENT_ERRORS = (stripe.APIConnectionError, stripe.RateLimitError, OperationalError, InterfaceError)
 
 
 def catch_up(now=None, *, older_than_seconds=120, batch=100) -> int:
@@ -163,8 +165,12 @@ def catch_up(now=None, *, older_than_seconds=120, batch=100) -> int:
             process_event(pk)
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others; it stays pending
             log.exception("stripe event %s could not be processed", pk)
-            StripeEvent.objects.filter(pk=pk).update(attempts=F("attempts") + 1,
-                                                     last_error=f"{type(exc).__name__}: {exc}"[:500])
+            # An outage (Stripe unreachable or rate limiting, our database briefly gone) is no fault of the
+            # event's: only other errors count towards giving up on it.
+            failed = {"last_error": f"{type(exc).__name__}: {exc}"[:500]}
+            if not isinstance(exc, TRANSIENT_ERRORS):
+                failed["attempts"] = F("attempts") + 1
+            StripeEvent.objects.filter(pk=pk).update(**failed)
     for order in ScoreOrder.objects.select_related("scan").filter(
             state=ScoreOrder.SCANNING, scan__state__in=[ScanRun.DONE, ScanRun.FAILED])[:batch]:
         order.sync_with_scan()

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -475,12 +475,14 @@ class Heartbeat:
 
         try:
             while not self.stopped.wait(settings.SCAN_HEARTBEAT_SECONDS):
-                now = timezone.now()
-                HostLease.objects.filter(key=self.lease.key, holder=self.lease.holder).update(
-                    expires_at=now + timedelta(seconds=settings.SCAN_HOST_LEASE_SECONDS))
-                ScanPart.objects.filter(pk__in=self.part_ids, finished_at=None).update(started_at=now)
-        except Exception:  # noqa: BLE001 - a missed beat costs a duplicate at worst, never the scan
-            log.exception("scan heartbeat failed for parts %s", self.part_ids)
+                try:
+                    now = timezone.now()
+                    HostLease.objects.filter(key=self.lease.key, holder=self.lease.holder).update(
+                        expires_at=now + timedelta(seconds=settings.SCAN_HOST_LEASE_SECONDS))
+                    ScanPart.objects.filter(pk__in=self.part_ids, finished_at=None).update(started_at=now)
+                except Exception:  # noqa: BLE001 - SQLite busy, a dropped connection: the next beat tries again
+                    log.warning("scan heartbeat missed for parts %s", self.part_ids, exc_info=True)
+                    connections.close_all()
         finally:
             connections.close_all()  # this thread's own connections
 
@@ -626,7 +628,10 @@ QUEUE_WAIT_DEADLINES = 4
 def fail(scan: ScanRun, *, reason: str) -> bool:
     """Mark a scan that measured nothing failed, without a score (a score made of "could not decide" findings would
     read as a result); only the first caller's UPDATE wins."""
-    won = ScanRun.objects.filter(pk=scan.pk, state__in=[ScanRun.QUEUED, ScanRun.RUNNING]).update(
+    # Only while still queued with no part taken by a worker, in the same UPDATE: a worker that took it meanwhile wins.
+    taken = ScanPart.objects.filter(scan_id=OuterRef("pk")).filter(
+        Q(started_at__isnull=False) | Q(waiting_at__isnull=False))
+    won = ScanRun.objects.filter(pk=scan.pk, state=ScanRun.QUEUED).exclude(Exists(taken)).update(
         state=ScanRun.FAILED, finished_at=timezone.now(), failure_reason=reason[:500])
     if won:
         scan.refresh_from_db()
@@ -656,8 +661,10 @@ def finalize_overdue(now=None) -> int:
                 ScanRun.objects.filter(pk=scan.pk, deadline=scan.deadline).update(
                     deadline=now + timedelta(seconds=settings.SCAN_DEADLINE_SECONDS))
                 continue
-            count += fail(scan, reason=TOO_BUSY if waited_enough and workers_busy(now, scan) else NOTHING_RAN)
-            continue
+            if fail(scan, reason=TOO_BUSY if waited_enough and workers_busy(now, scan) else NOTHING_RAN):
+                count += 1
+                continue
+            # a worker took it just now (or marked it running and died): finish it with what it has
         count += 1
         # Conditional: a worker may have finished it cleanly since the SELECT above.
         ScanRun.objects.filter(pk=scan.pk, state__in=[ScanRun.QUEUED, ScanRun.RUNNING]).update(

@@ -27,10 +27,10 @@ EARLIER_NOTES = "\n\nEarlier notes: "
 def scan_evidence(line: str, old: str) -> str:
     """The scan's line, keeping what a person wrote below it (once: a later scan's line replaces the earlier scan
     line only). Before, a scan that changed an item's status replaced hand-written evidence without a trace."""
-    notes = old or ""
-    if SCAN_LINE.match(notes):
-        notes = notes.split(EARLIER_NOTES, 1)[1] if EARLIER_NOTES in notes else ""
-    return (line + (EARLIER_NOTES + notes if notes.strip() else ""))[:5000]
+    notes = (old or "").strip()
+    if SCAN_LINE.match(notes):  # an earlier scan's line: drop that line, keep whatever a person wrote below it
+        notes = notes.partition("\n")[2].strip().removeprefix(EARLIER_NOTES.strip()).strip()
+    return (line + (EARLIER_NOTES + notes if notes else ""))[:5000]
 
 
 @transaction.atomic

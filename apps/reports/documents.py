@@ -35,6 +35,7 @@ def generate_pack(pack_id) -> bool:
     pack = HandoverPack.objects.select_related("sprint__client__workspace", "issued_by").filter(pk=pack_id).first()
     if pack is None or pack.is_current:
         return False  # a render re-queued by the sweep, or redelivered, after the first one finished
+    as_of = timezone.now()  # the data the render reads is as of now
     try:
         rendered = render_pdf(handover_html(pack))
     except Exception as exc:
@@ -47,7 +48,7 @@ def generate_pack(pack_id) -> bool:
             current = HandoverPack.objects.select_for_update().get(pk=pack.pk)
             if current.state != pack.state or (current.is_issued and current.is_ready):
                 return False  # issued meanwhile, or another worker already stored the issued PDF: never rewrite it
-            pack.store_pdf(rendered.path, rendered.pages, current.state)
+            pack.store_pdf(rendered.path, rendered.pages, current.state, as_of=as_of)
     except OSError as exc:
         # Disk full, storage gone: store_pdf removed its partial file and the row still points at the previous one.
         HandoverPack.objects.filter(pk=pack.pk).update(failure=failure_reason("Saving the PDF failed", exc))

@@ -129,7 +129,7 @@ class HandoverPack(PublicModel):
         self.sprint.log(actor, f"issued handover pack {self.label}{note}")
         return True
 
-    def store_pdf(self, path, pages, state):
+    def store_pdf(self, path, pages, state, as_of=None):
         """Attach a fully written PDF (a temporary file) to this row.
 
         The file is saved under a fresh name and the row points at it only afterwards, so a reader never sees a
@@ -156,7 +156,10 @@ class HandoverPack(PublicModel):
                 if storage.exists(target):
                     storage.delete(target)
             raise
-        self.sha256, self.pages, self.generated_at, self.failure = digest.hexdigest(), pages, timezone.now(), ""
+        # generated_at: when the render read the data (its start), so a "Regenerate" clicked while it ran is
+        # still due afterwards (is_current compares it with requested_at).
+        self.sha256, self.pages, self.failure = digest.hexdigest(), pages, ""
+        self.generated_at = as_of or timezone.now()
         self.pdf_state = state
         self.save(update_fields=["pdf", "sha256", "pages", "generated_at", "failure", "pdf_state"])
         if previous and previous != self.pdf.name:

@@ -176,6 +176,9 @@ def decision(request, sprint_id):
             messages.success(request, f"Decision recorded: {sprint.get_decision_display()}.")
             return redirect("sprints:detail", sprint_id=sprint.pk)
         sprint.refresh_from_db()
+        if sprint.status in Sprint.DECISION_FINAL:  # handed over while the form was open
+            messages.error(request, f"The sprint is {sprint.get_status_display().lower()}: its go/no-go is final.")
+            return redirect("sprints:detail", sprint_id=sprint.pk)
         form = DecisionForm(initial={"decision": sprint.decision, "rationale": sprint.decision_rationale,
                                      "seen": DecisionForm.seen_value(sprint)})
         messages.error(request, f"{sprint.decided_by.display_name if sprint.decided_by else 'Someone'} recorded "

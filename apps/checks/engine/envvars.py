@@ -74,7 +74,8 @@ def iter_env_assignments(text: str) -> Iterator[tuple[str, str]]:
         name, sep, rest = line.partition("=")
         name = name.strip()
         if not sep:
-            if names_list and BARE_NAME.match(name):
+            # (a bare "name" shaped like a credential — AKIA…, a TOTP seed — is a value on its own line)
+            if names_list and BARE_NAME.match(name) and not looks_like_a_value(name):
                 yield name, ""
             continue
         if not NAME.match(name) or rest.startswith("="):
@@ -84,7 +85,7 @@ def iter_env_assignments(text: str) -> Iterator[tuple[str, str]]:
             while i < len(lines) and "-----END" not in lines[i]:
                 i += 1
             i += 1
-            yield name, ""
+            yield name, rest  # a value, for callers that judge values (the committed-.env check)
             continue
         quote = rest[:1] if rest[:1] in ("'", '"', "`") else ""
         if quote:
@@ -101,8 +102,7 @@ def iter_env_assignments(text: str) -> Iterator[tuple[str, str]]:
 
 def parse_env_names(text: str) -> list[str]:
     """Variable names of a `.env`-style text, in order, once each. Values are discarded as they are read."""
-    # A "name" shaped like a credential (AKIA…, a TOTP seed, a hex key) is a value pasted on its own line.
-    return list(dict.fromkeys(name for name, _value in iter_env_assignments(text) if not looks_like_a_value(name)))
+    return list(dict.fromkeys(name for name, _value in iter_env_assignments(text)))
 
 
 def normalise_environment(name: str) -> str:
