@@ -134,3 +134,15 @@ def test_a_scan_that_changes_the_status_keeps_the_evidence_a_person_wrote(cast, 
     tls_item.refresh_from_db()
     assert tls_item.evidence_text.count("Scan ") == 1 and "says pass" in tls_item.evidence_text
     assert tls_item.evidence_text.endswith("Earlier notes: Checked by hand: chain OK, OPS-7")
+
+
+def test_scan_evidence_keeps_a_note_typed_below_the_scan_line():
+    from apps.checks.sync import scan_evidence
+
+    old = "Scan 2026-11-28 09:00 UTC: HSTS is on.\nChecked the CDN too (OPS-9)."
+    assert scan_evidence("Scan 2026-11-29 10:00 UTC: HSTS is off.", old) == (
+        "Scan 2026-11-29 10:00 UTC: HSTS is off.\n\nEarlier notes: Checked the CDN too (OPS-9).")
+    assert scan_evidence("Scan 2026-11-29 10:00 UTC: x", "Scan 2026-11-28 09:00 UTC: y") == (
+        "Scan 2026-11-29 10:00 UTC: x")
+    assert scan_evidence("Scan 2026-11-29 10:00 UTC: x", "Scanned by hand") == (
+        "Scan 2026-11-29 10:00 UTC: x\n\nEarlier notes: Scanned by hand")
