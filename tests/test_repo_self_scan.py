@@ -76,8 +76,10 @@ def _unexplained(findings):
         if rule is None:  # a scan error, a cap, anything that is not one secret
             problems.append(f"{f.status}: {f.summary}")
             continue
-        allowed = ALLOWLIST.get(path) or (HISTORY_ONLY.get(path) if not in_head else None)
-        if not allowed or rule not in allowed[0]:
+        allowed = set(ALLOWLIST.get(path, (set(),))[0])
+        if not in_head:  # a file may have both: values allowed where they are and values only left in history
+            allowed |= HISTORY_ONLY.get(path, (set(),))[0]
+        if rule not in allowed:
             problems.append(f"{path} ({rule}, {'in HEAD' if in_head else 'history'}): {f.summary}")
     return problems
 
