@@ -61,20 +61,6 @@ def idempotency_key(request) -> str:
     return key
 
 
-def record_and_smoke(request, wait, **deploy) -> Response:
-    """Record a deploy or rollback (gate.record) and start its smoke test unless a retry finds it started: 201 for
-    a new one, 200 for the same request again; a reused key or a staging deploy without a staging URL is a 400."""
-    try:
-        recorded, created = gate.record(idempotency_key=idempotency_key(request), **deploy)
-        if gate.needs_smoke(recorded, created):
-            recorded = gate.start_smoke(recorded, wait=wait)
-    except gate.IdempotencyKeyReused as exc:
-        raise ValidationError({"Idempotency-Key": [str(exc)]}) from None
-    except gate.NoStagingSite as exc:
-        raise ValidationError({"environment": [str(exc)]}) from None
-    return Response(deploy_answer(recorded), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-
 class GateView(APIView):
     authentication_classes = [DeployTokenAuthentication, SessionAuthentication]
     throttle_classes = [DeployTokenRateThrottle]
@@ -106,9 +92,18 @@ class DeployCollection(GateView):
         fields = data.validated_data
         if fields["environment"] != self.token.environment:
             raise ValidationError({"environment": [f"This token reports {self.token.environment} deploys."]})
-        return record_and_smoke(request, fields.get("wait"), client=self.token.client, token=self.token,
-                                environment=fields["environment"], version=fields["version"],
-                                changelog_url=fields.get("changelog_url", ""))
+        try:
+            deploy, created = gate.record(
+                client=self.token.client, token=self.token, environment=fields["environment"],
+                version=fields["version"], changelog_url=fields.get("changelog_url", ""),
+                idempotency_key=idempotency_key(request))
+            if gate.needs_smoke(deploy, created):
+                deploy = gate.start_smoke(deploy, wait=fields.get("wait"))
+        except gate.IdempotencyKeyReused as exc:
+            raise ValidationError({"Idempotency-Key": [str(exc)]}) from None
+        except gate.NoStagingSite as exc:
+            raise ValidationError({"environment": [str(exc)]}) from None
+        return Response(deploy_answer(deploy), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class DeployDetail(GateView):
@@ -146,9 +141,18 @@ class DeployRollback(GateView):
                                                    f"this deploy went to {self.deploy.environment}."]})
         user = request.user if request.user.is_authenticated else None
         by = fields.get("performed_by") or (user.email if user else (self.token.label or "CI"))
-        return record_and_smoke(request, fields.get("wait"), client=self.deploy.client, token=self.token, user=user,
-                                environment=self.deploy.environment, version=fields["version"],
-                                kind=Deploy.ROLLBACK, rollback_of=self.deploy, performed_by=by)
+        try:
+            rollback, created = gate.record(
+                client=self.deploy.client, token=self.token, user=user, environment=self.deploy.environment,
+                version=fields["version"], kind=Deploy.ROLLBACK, rollback_of=self.deploy, performed_by=by,
+                idempotency_key=idempotency_key(request))
+            if gate.needs_smoke(rollback, created):
+                rollback = gate.start_smoke(rollback, wait=fields.get("wait"))
+        except gate.IdempotencyKeyReused as exc:
+            raise ValidationError({"Idempotency-Key": [str(exc)]}) from None
+        except gate.NoStagingSite as exc:
+            raise ValidationError({"environment": [str(exc)]}) from None
+        return Response(deploy_answer(rollback), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class ClientReadiness(GateView):
